@@ -1,0 +1,45 @@
+# gazekit: every target sets itself up; a fresh machine needs only python3 (>= 3.10) and make.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export MPLBACKEND ?= Agg
+
+.PHONY: demo test install export clean-nbs check-sync nbtest pytest bench readme
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" ; test $${PIPESTATUS[0]} -eq 0
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: explore gaze on the embedded synthetic dataset, figures into reports/demo/
+demo: $(STAMP)
+	$(BIN)/gazekit demo --out reports/demo
+
+## All tests: notebooks and package in sync, notebooks clean, notebook tests, pytest
+test: $(STAMP) check-sync nbtest pytest
+
+check-sync: $(STAMP)
+	@$(PY) tools/check_sync.py
+
+nbtest: $(STAMP)
+	$(BIN)/nbdev-test --n-workers 2 --timing
+
+pytest: $(STAMP)
+	$(PY) -m pytest -q -ra tests
+
+## Benchmarks (need the real data root, GAZEKIT_DATA)
+bench: $(STAMP)
+	$(PY) benchmarks/bench_heatmap.py
+
+## Developer loop: export the package and clean the notebooks, regenerate README.md
+export: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean
+	$(PY) tools/make_readme.py

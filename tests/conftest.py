@@ -1,0 +1,30 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from gazekit.core import find_data_root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    "Each test session gets its own cache unless GAZEKIT_CACHE is set (CI sets it to reuse real-data caches)."
+    if not os.environ.get("GAZEKIT_CACHE"):
+        os.environ["GAZEKIT_CACHE"] = str(tmp_path_factory.mktemp("gazekit-cache"))
+    os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Path:
+    "The real data root ($GAZEKIT_DATA, e.g. ../shared/data); the test is skipped, with the reason, where it is absent."
+    root = find_data_root()
+    if root is None:
+        pytest.skip("real data not available: set GAZEKIT_DATA to the data root (CI uses ../shared/data)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_kvasir(real_root) -> Path:
+    if not (real_root / "kvasir-seg" / "images").is_dir():
+        pytest.skip(f"no kvasir-seg/ under the data root {real_root}")
+    return real_root

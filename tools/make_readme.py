@@ -1,0 +1,37 @@
+"""Write README.md from nbs/index.ipynb (markdown cells as they are, code cells as fenced Python).
+
+nbdev's own `nbdev-readme` needs Quarto, which cannot be installed from the package registries;
+this does the same job for a notebook without outputs. `--check` exits 1 if README.md is stale."""
+import json, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
+    nb = json.loads(Path(nb_path).read_text())
+    parts = ["<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->"]
+    for c in nb["cells"]:
+        src = "".join(c["source"]).strip("\n")
+        if c["cell_type"] == "markdown": parts.append(src)
+        elif c["cell_type"] == "code":
+            lines = src.splitlines()
+            if any(l.strip() in ("#| hide", "#|hide") for l in lines): continue
+            lines = [l for l in lines if not l.startswith("#|")]
+            if lines: parts.append("```python\n" + "\n".join(lines) + "\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def main(argv):
+    text, readme = render(), ROOT / "README.md"
+    if "--check" in argv:
+        if not readme.exists() or readme.read_text() != text:
+            print("README.md is not what nbs/index.ipynb says: run `make export` (tools/make_readme.py) and commit.")
+            return 1
+        return 0
+    tmp = readme.with_name(".README.md.tmp"); tmp.write_text(text); tmp.replace(readme)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
