@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     nb = json.loads(Path(nb_path).read_text())
-    parts = ["<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->"]
+    parts = []
     for c in nb["cells"]:
         src = "".join(c["source"]).strip("\n")
         if c["cell_type"] == "markdown": parts.append(src)
@@ -19,6 +19,7 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
             if any(l.strip() in ("#| hide", "#|hide") for l in lines): continue
             lines = [l for l in lines if not l.startswith("#|")]
             if lines: parts.append("```python\n" + "\n".join(lines) + "\n```")
+    parts.append("<!-- generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file -->")
     return "\n\n".join(parts) + "\n"
 
 
