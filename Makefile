@@ -5,16 +5,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# the stamp is named by the content of pyproject.toml (nbdev-export rewrites the file, so its time says nothing)
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install export clean-nbs check-sync nbtest pytest bench readme
+.PHONY: demo test install export check-sync nbtest pytest bench
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" ; test $${PIPESTATUS[0]} -eq 0
-	@touch $(STAMP)
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
 
