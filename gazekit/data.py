@@ -300,7 +300,7 @@ def flip_sample(s:dict, horizontal:bool, vertical:bool) -> dict:
     if out.get("fixations") is not None: out["fixations"] = flip_fixations(out["fixations"], horizontal, vertical)
     return out
 
-# %% ../nbs/03_data.ipynb #eef7f646
+# %% ../nbs/03_data.ipynb #b7a5ecf8
 def _fix_to_json(f:Fixations|None):
     if f is None: return None
     return {"x": f.x.tolist(), "y": f.y.tolist(), "duration": f.duration.tolist(), "start": f.start.tolist(),
@@ -412,7 +412,10 @@ class GazeSegDataset(torch.utils.data.Dataset):
     # -- samples ------------------------------------------------------------------------------
     def __len__(self): return len(self.ids)
 
-    def __getitem__(self, i:int) -> dict:
+    def __getitem__(self, i:int) -> dict: return self.get(i)
+
+    def get(self, i:int, rng:np.random.Generator|None=None) -> dict:
+        "Sample `i`; the random flips come from `rng` if given (reproducible, e.g. for exact resume), else from torch's RNG."
         if not 0 <= i < len(self): raise IndexError(i)
         a, iid = self._arrays, self.ids[i]
         # work on NumPy views (flips are free there), convert to tensors once at the end
@@ -422,7 +425,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
             s["fixations"] = self._fix[i]
         if self.mask_visible(i) and "mask" in a: s["mask"] = np.asarray(a["mask"][i])
         if self.augment:
-            hf, vf = (torch.rand(2) < 0.5).tolist()
+            hf, vf = (rng.random(2) < 0.5).tolist() if rng is not None else (torch.rand(2) < 0.5).tolist()
             s = flip_sample(s, hf, vf)
         out = {"id": iid, "image": normalize_image(s["image"]), "labeled": self.mask_visible(i),
                "orig_size": tuple(int(v) for v in a["orig_size"][i])}
