@@ -61,14 +61,13 @@ def gaze_demo(out="reports/demo", n_images:int=6, size:int=128, seed:int=0, thre
     for k_, v in written.items(): say(f"  wrote {v}")
     return written
 
-# %% ../nbs/21_cli.ipynb #537b9560
+# %% ../nbs/21_cli.ipynb #0dec4ff8
 def write_heatmaps(dataset:str, root, out, split:str="train", sigma:float|None=None, mode:str="fast", progress:bool=True) -> int:
     "Write `<id>.png` heatmaps of every image with gaze in `split`; returns how many were written."
     from PIL import Image
     from gazekit.data import DATASETS
     from gazekit.gaze import heatmap
-    src = DATASETS[dataset](root) if dataset in DATASETS else None
-    if src is None: raise ConfigError(f"unknown dataset {dataset!r}", where="gaze heatmaps", fix=f"choose one of {sorted(DATASETS)}.")
+    src = DATASETS.lookup(dataset, "gaze heatmaps")(root)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     ids = src.ids(split); n = 0
     it = ids

@@ -13,7 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'CACHE_ENV', 'GazeKitError', 'DataError', 'GazeFormatError', 'ConfigError', 'find_data_root', 'data_root',
-           'cache_dir', 'resource_path', 'seed_everything', 'get_device', 'atomic_path', 'atomic_write', 'save_json']
+           'Registry', 'cache_dir', 'resource_path', 'seed_everything', 'get_device', 'atomic_path', 'atomic_write',
+           'save_json']
 
 # %% ../nbs/00_core.ipynb #35f2372a
 class GazeKitError(Exception):
@@ -52,6 +53,22 @@ def data_root(root:str|os.PathLike|None=None) -> Path:
                               fix=f"pass the folder that holds your datasets, or set {DATA_ENV} to it.")
     raise DataError(f"no data root given and {DATA_ENV} is not set",
                     fix=f"pass root=... or `export {DATA_ENV}=/path/to/data` (see the data layouts in gazekit.data).")
+
+# %% ../nbs/00_core.ipynb #eb4a822b
+class Registry(dict):
+    "Classes by name, filled by the `register(name)` decorator; `lookup` explains an unknown name."
+    def __init__(self, kind:str):
+        super().__init__(); self.kind = kind
+    def register(self, name:str):
+        "Class decorator: register the class under `name` (and set its `name` attribute)."
+        def deco(cls):
+            cls.name = name; self[name] = cls; return cls
+        return deco
+    def lookup(self, name:str, where:str|None=None):
+        "The class registered as `name`, or a `ConfigError` listing the choices."
+        if name not in self:
+            raise ConfigError(f"unknown {self.kind} {name!r}", where=where or self.kind, fix=f"choose one of {sorted(self)}.")
+        return self[name]
 
 # %% ../nbs/00_core.ipynb #9a90a08a
 CACHE_ENV = "GAZEKIT_CACHE"
