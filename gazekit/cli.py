@@ -1,4 +1,4 @@
-"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`.
+"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `train`, `reproduce`, `report`.
 
 Docs: https://gazekit.github.io/gazekit/cli.html.md"""
 
@@ -81,16 +81,51 @@ def write_heatmaps(dataset:str, root, out, split:str="train", sigma:float|None=N
         n += 1
     return n
 
-# %% ../nbs/21_cli.ipynb #ba5e670e
+# %% ../nbs/21_cli.ipynb #1ee9c710
+def _kv(text:str) -> tuple[str, object]:
+    "Parse `key=value` (value as JSON when it parses, else the string)."
+    if "=" not in text: raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    k, v = text.split("=", 1)
+    try: return k.strip(), json.loads(v)
+    except ValueError: return k.strip(), v
+
+def _csv(conv=str):
+    return lambda text: [conv(t.strip()) for t in text.split(",") if t.strip()]
+
+def _run_args(a):
+    "The run options shared by `train` and `reproduce`."
+    a.add_argument("--profile", default="quick", help="paper | quick | demo | smoke (default: quick)")
+    a.add_argument("--data-root", default="", help="the data root (default: $GAZEKIT_DATA)")
+    a.add_argument("--reports", default=None, help="reports folder (default: reports/<profile>)")
+    a.add_argument("-o", "--option", type=_kv, action="append", default=[], metavar="KEY=VALUE", help="a method option (repeatable)")
+    a.add_argument("--data-option", type=_kv, action="append", default=[], metavar="KEY=VALUE",
+                   help="a load_dataset option, e.g. gaze_map=crf (repeatable)")
+    for name, typ, what in (("iterations", int, "training steps"), ("size", int, "image side"), ("batch-size", int, "batch size"),
+                            ("lr", float, "initial learning rate"), ("width", float, "reference U-Net width factor"),
+                            ("eval-every", int, "evaluation interval")):
+        a.add_argument(f"--{name}", type=typ, default=0, help=f"{what} (default: the profile's)")
+    a.add_argument("--encoder", default="", help="a timm encoder for the timm U-Net (default: the reference U-Net)")
+    a.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
+    a.add_argument("--force", action="store_true", help="run again even where a finished run exists")
+
+def _params(args) -> dict:
+    return dict(data_root=args.data_root, data_options=dict(args.data_option), iterations=args.iterations, size=args.size,
+                batch_size=args.batch_size, lr=args.lr, width=args.width, eval_every=args.eval_every, encoder=args.encoder,
+                device=args.device)
+
 def _parser():
     from gazekit.data import DATASETS
     p = argparse.ArgumentParser(prog="gazekit", description="gazekit: gaze-supervised medical image segmentation.")
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
-    d = sub.add_parser("demo", help="render the gaze demo on the embedded synthetic dataset",
-                       description="Render the gaze exploration of the synthetic dataset (figures and a table) into --out.")
+    d = sub.add_parser("demo", help="gaze figures, then train every method on the synthetic dataset (a few minutes on a CPU)",
+                       description="Render the gaze exploration of the synthetic dataset, then train every registered method on it "
+                                   "through papermill and write a table (Dice, IoU, HD95, ASD) and figures into --out.")
     d.add_argument("--out", default="reports/demo", help="output folder (default: reports/demo)")
     d.add_argument("--n-images", type=int, default=6, help="images in the gaze grid (default: 6)")
-    d.add_argument("--seed", type=int, default=0, help="synthetic dataset seed (default: 0)")
+    d.add_argument("--seed", type=int, default=0, help="synthetic dataset seed for the gaze figures (default: 0)")
+    d.add_argument("--methods", type=_csv(), default=None, help="comma-separated methods to train (default: every registered one)")
+    d.add_argument("--profile", default="demo", choices=("demo", "smoke"), help="demo (default) or smoke (seconds, for tests)")
+    d.add_argument("--force", action="store_true", help="train again even where a finished run exists")
     data = sub.add_parser("data", help="dataset tools").add_subparsers(dest="data_cmd", metavar="SUBCOMMAND")
     c = data.add_parser("check", help="report counts and problems of a dataset on disk",
                         description="Check a dataset folder: counts per split, missing or broken files, size mismatches, gaze coverage.")
@@ -105,7 +140,28 @@ def _parser():
     h.add_argument("--split", default="train"); h.add_argument("--out", required=True, help="output folder")
     h.add_argument("--sigma", type=float, default=None, help="blur sigma in canvas pixels (default: the dataset's)")
     h.add_argument("--mode", choices=("fast", "paper"), default="fast")
+    t = sub.add_parser("train", help="one training run (the training notebook, through papermill)",
+                       description="Execute nbs/experiments/train.ipynb once; the executed notebook, metrics.json, config.json "
+                                   "and figures go to REPORTS/runs/<dataset>/<method>/<protocol>/seed<k>/ (or --out).")
+    t.add_argument("dataset", choices=sorted(DATASETS)); t.add_argument("--method", required=True, help="a registered method")
+    t.add_argument("--protocol", default="paper", choices=("paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean)")
+    t.add_argument("--seed", type=int, default=0); t.add_argument("--out", default=None, help="the run folder (default: under --reports)")
+    _run_args(t)
+    r = sub.add_parser("reproduce", help="a grid of runs (datasets x methods x protocols x seeds), then the report",
+                       description="Run the training notebook for every combination (finished runs are kept, failed ones are "
+                                   "recorded and the grid goes on), then rebuild the tables and figures in --reports.")
+    r.add_argument("datasets", nargs="+", choices=sorted(DATASETS), metavar="DATASET")
+    r.add_argument("--methods", type=_csv(), required=True, help="comma-separated, e.g. full,gaze")
+    r.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated (default: 0,1,2)")
+    r.add_argument("--protocols", type=_csv(), default=["paper"], help="paper, clean or paper,clean (default: paper)")
+    _run_args(r)
+    rp = sub.add_parser("report", help="rebuild tables and figures from run records",
+                        description="Read REPORTS/runs/*/*/*/seed*/{metrics,config}.json and write summary.md, summary.csv, "
+                                    "results.csv and dice.png into REPORTS.")
+    rp.add_argument("reports", help="a reports folder, e.g. reports/quick")
     return p
+
+def _say(*a): print(*a, flush=True)
 
 def main(argv=None) -> int:
     "Entry point of the `gazekit` command; returns the exit status."
@@ -113,7 +169,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     try:
         if args.cmd == "demo":
+            from gazekit.experiments import run_demo
             gaze_demo(args.out, n_images=args.n_images, seed=args.seed)
+            res = run_demo(args.out, methods=args.methods, profile=args.profile, force=args.force, say=_say)
+            _say(Path(res["markdown"]).read_text())
+            return 0 if (res["grid"].status == "ok").all() else 1
         elif args.cmd == "data" and args.data_cmd == "check":
             from gazekit.data import check_dataset, format_check
             rep = check_dataset(args.dataset, args.root, decode=args.decode)
@@ -122,6 +182,31 @@ def main(argv=None) -> int:
         elif args.cmd == "gaze" and args.gaze_cmd == "heatmaps":
             n = write_heatmaps(args.dataset, args.root, args.out, args.split, args.sigma, args.mode)
             print(f"wrote {n} heatmaps to {args.out}")
+        elif args.cmd == "train":
+            from gazekit.experiments import run_grid, run_one
+            if args.out:
+                _say(f"training {args.method} on {args.dataset} into {args.out} ...")
+                res = run_one(args.out, progress=True, fresh=args.force, dataset=args.dataset, method=args.method,
+                              method_options=dict(args.option), protocol=args.protocol, seed=args.seed, profile=args.profile, **_params(args))
+                ok = res["status"] == "ok"
+                _say(f"test Dice {100 * res['test']['dice']:.2f}%; records in {args.out}" if ok else f"FAILED: {res['error']}")
+                return 0 if ok else 1
+            g = run_grid(args.dataset, [(args.method, dict(args.option))], seeds=[args.seed], protocols=[args.protocol],
+                         profile=args.profile, reports=args.reports, force=args.force, say=_say, **_params(args))
+            _say(f"records in {g.run[0]}")
+            return 0 if (g.status == "ok").all() else 1
+        elif args.cmd == "reproduce":
+            from gazekit.experiments import run_grid, report
+            reports = args.reports or str(Path("reports")/args.profile)
+            g = run_grid(args.datasets, [(m, dict(args.option)) for m in args.methods], seeds=args.seeds, protocols=args.protocols,
+                         profile=args.profile, reports=reports, force=args.force, say=_say, **_params(args))
+            w = report(reports)
+            _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
+            return 0 if (g.status == "ok").all() else 1
+        elif args.cmd == "report":
+            from gazekit.experiments import report
+            w = report(args.reports)
+            _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
         else:
             p.print_help(); return 2
     except GazeKitError as e:

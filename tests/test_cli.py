@@ -32,9 +32,22 @@ def test_error_is_one_line_and_nonzero(tmp_path):
     assert "Traceback" not in r.stderr
 
 
-def test_demo_writes_figures(tmp_path):
-    r = run("demo", "--out", str(tmp_path / "demo"), "--n-images", "2")
+def test_demo_trains_and_reports(tmp_path):
+    "The demo as the README runs it, on the smoke profile: gaze figures, one papermill run per method, the table."
+    out = tmp_path / "demo"
+    r = run("demo", "--out", str(out), "--n-images", "2", "--profile", "smoke", "--methods", "full,gaze")
     assert r.returncode == 0, r.stderr
-    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["gaze_grid.png", "pseudo_mask_quality.csv", "pseudo_mask_quality.md", "track_buildup.png"]
-    assert "| 0.5 |" in (tmp_path / "demo" / "pseudo_mask_quality.md").read_text()
+    names = sorted(p.name for p in out.iterdir())
+    for n in ["gaze_grid.png", "pseudo_mask_quality.md", "track_buildup.png", "summary.md", "summary.csv", "results.csv", "dice.png", "runs"]:
+        assert n in names, n
+    assert "| 0.5 |" in (out / "pseudo_mask_quality.md").read_text()
+    md = (out / "summary.md").read_text()
+    assert "| full | paper | 1 |" in md and "| gaze | paper | 1 |" in md
+    for m in ("full", "gaze"):
+        assert (out / "runs" / "synthetic" / m / "paper" / "seed0" / "train.ipynb").exists()
+
+
+def test_train_bad_method_is_one_line(tmp_path):
+    r = run("train", "synthetic", "--method", "gazemedsge", "--profile", "smoke", "--reports", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.startswith("gazekit: error:") and "unknown method" in r.stderr
+    assert r.stderr.strip().count("\n") == 0

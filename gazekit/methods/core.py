@@ -13,14 +13,21 @@ from ..models import build_model
 from ..losses import bce_loss, ce_loss
 
 # %% auto #0
-__all__ = ['METHODS', 'register_method', 'get_method', 'SingleNetwork', 'FullySupervised', 'GazeSupervised']
+__all__ = ['METHODS', 'register_method', 'load_methods', 'get_method', 'SingleNetwork', 'FullySupervised', 'GazeSupervised']
 
-# %% ../../nbs/10_methods.core.ipynb #d0c1610e
+# %% ../../nbs/10_methods.core.ipynb #72caf5d3
 METHODS = Registry("method")
 register_method = METHODS.register
 
+def load_methods() -> list[str]:
+    "Import every module of `gazekit.methods` (each registers its methods); returns the registered names."
+    import importlib, pkgutil, gazekit.methods as pkg
+    for m in pkgutil.iter_modules(pkg.__path__): importlib.import_module(f"{pkg.__name__}.{m.name}")
+    return sorted(METHODS)
+
 def get_method(name:str, **cfg) -> Method:
-    "Build the method registered as `name` with its options `cfg`."
+    "Build the method registered as `name` with its options `cfg` (every method notebook's module is loaded first)."
+    load_methods()
     return METHODS.lookup(name, "get_method")(**cfg)
 
 # %% ../../nbs/10_methods.core.ipynb #db69cbd8

@@ -1,0 +1,61 @@
+"The training notebook through papermill, end to end on the smoke profile: records, figures, failures, the report."
+import json
+
+import nbformat
+import pandas as pd
+import pytest
+
+from gazekit.data import write_mini_kvasir
+from gazekit.experiments import run_grid, run_one, report, run_dir, resolve_run
+from gazekit.core import ConfigError
+
+
+def _errors(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_smoke_run_through_papermill(tmp_path):
+    out = tmp_path / "run"
+    res = run_one(out, dataset="synthetic", method="gaze", profile="smoke", seed=3)
+    assert res["status"] == "ok", res
+    assert 0 <= res["test"]["dice"] <= 1 and res["test"]["n_images"] == 4 and res["iterations"] == 6
+    assert res["protocol"] == "paper" and "test set" in res["selection"]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["spec"]["seed"] == 3 and cfg["spec"]["method"] == "gaze" and cfg["label"] == "gaze"
+    assert cfg["device"].startswith(("CPU", "NVIDIA")) and cfg["wall_s"] > 0 and cfg["commit"]
+    assert cfg["train_config"]["momentum"] == 0.9 and cfg["model"] == {"model": "unet-ref", "width": 0.0625}
+    assert len(pd.read_csv(out / "per_image.csv")) == 4
+    for fig in ("loss_curve.png", "predictions.png"):
+        assert (out / fig).stat().st_size > 5_000
+    nb = nbformat.read(out / "train.ipynb", as_version=4)
+    assert not _errors(out / "train.ipynb")
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)     # papermill ran it with our parameters
+    assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+def test_grid_records_failure_and_goes_on_then_reports(tmp_path):
+    "A failing run is recorded as failed; the next run (real-data layout, clean protocol) still runs; the report lists both."
+    root = write_mini_kvasir(tmp_path / "data", n=9)
+    reports = tmp_path / "reports"
+    g = run_grid("kvasir-seg", [("gaze", {"depth": 3}), "gaze"], protocols=["clean"], profile="smoke", reports=reports,
+                 data_root=str(root), say=lambda *a: None)
+    assert g.status.tolist() == ["failed", "ok"]
+    assert "depth" in g.error[0]
+    assert (run_dir(reports, "kvasir-seg", "gaze+depth=3", "clean", 0) / "train.ipynb").exists()
+    good = json.loads((run_dir(reports, "kvasir-seg", "gaze", "clean", 0) / "metrics.json").read_text())
+    assert good["test"]["n_images"] == 3 and "val_dice" in good                   # chosen on validation, test scored once
+    cfg = json.loads((run_dir(reports, "kvasir-seg", "gaze", "clean", 0) / "config.json").read_text())
+    assert cfg["n_train"] + cfg["n_eval"] == 6                                   # the validation image was carved out of training
+    w = report(reports)
+    md = w["markdown"].read_text()
+    assert "| gaze | clean | 1 |" in md and "Failed runs" in md and "gaze+depth=3" in md
+    assert "73.74" in md                                                         # the paper's number stands beside its row
+
+
+def test_bad_parameters_fail_before_any_kernel(tmp_path):
+    with pytest.raises(ConfigError, match="unknown profile"):
+        run_grid("synthetic", "full", profile="medium", reports=tmp_path, say=lambda *a: None)
+    with pytest.raises(ConfigError, match="unknown run parameter"):
+        resolve_run(iteration=5)
+    assert not any(tmp_path.iterdir())
