@@ -81,7 +81,7 @@ def write_heatmaps(dataset:str, root, out, split:str="train", sigma:float|None=N
         n += 1
     return n
 
-# %% ../nbs/21_cli.ipynb #1ee9c710
+# %% ../nbs/21_cli.ipynb #155526ef
 def _kv(text:str) -> tuple[str, object]:
     "Parse `key=value` (value as JSON when it parses, else the string)."
     if "=" not in text: raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
@@ -105,12 +105,13 @@ def _run_args(a):
                             ("eval-every", int, "evaluation interval")):
         a.add_argument(f"--{name}", type=typ, default=0, help=f"{what} (default: the profile's)")
     a.add_argument("--encoder", default="", help="a timm encoder for the timm U-Net (default: the reference U-Net)")
+    a.add_argument("--norm", default="", choices=("", "group", "batch", "instance"), help="normalisation (default: the profile's)")
     a.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
     a.add_argument("--force", action="store_true", help="run again even where a finished run exists")
 
 def _params(args) -> dict:
     return dict(data_root=args.data_root, data_options=dict(args.data_option), iterations=args.iterations, size=args.size,
-                batch_size=args.batch_size, lr=args.lr, width=args.width, eval_every=args.eval_every, encoder=args.encoder,
+                batch_size=args.batch_size, lr=args.lr, width=args.width, eval_every=args.eval_every, encoder=args.encoder, norm=args.norm,
                 device=args.device)
 
 def _parser():

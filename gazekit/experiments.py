@@ -26,22 +26,23 @@ __all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'bui
            'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'summarize', 'summary_markdown',
            'plot_summary', 'report', 'run_demo']
 
-# %% ../nbs/20_experiments.ipynb #7bec87cf
-_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
-            schedule="cosine", schedule_unit="epoch")
+# %% ../nbs/20_experiments.ipynb #efdb53b5
+_PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
+                  schedule="cosine", schedule_unit="epoch")
+_CPU_OPT = dict(optimizer="adam", lr=1e-3, min_lr=1e-5, weight_decay=0.0, schedule="cosine", schedule_unit="iteration")
 PROFILES = {
-    "paper": dict(_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0,
+    "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group",
                   datasets={"acdc": dict(size=256)}),
-    "quick": dict(_OPT, size=128, iterations=2000, batch_size=8, eval_every=500, width=0.125),
-    "demo":  dict(_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125,
+    "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch"),
+    "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch",
                   datasets={"synthetic": dict(source_options=dict(n_train=48, n_test=16, size=96))}),
-    "smoke": dict(_OPT, size=32, iterations=6, batch_size=2, eval_every=3, width=0.0625, momentum=0.9,
+    "smoke": dict(_CPU_OPT, size=32, iterations=6, batch_size=2, eval_every=3, width=0.0625, norm="batch",
                   datasets={"synthetic": dict(source_options=dict(n_train=6, n_test=4, size=48))}),
 }
 PROTOCOLS = {"paper": "checkpoint chosen on the test set (the papers' protocol)",
              "clean": "checkpoint chosen on a validation split carved from training; test scored once"}
 
-# %% ../nbs/20_experiments.ipynb #09c4d0b9
+# %% ../nbs/20_experiments.ipynb #3cb136c8
 _TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
 
 @dataclass
@@ -62,6 +63,7 @@ class RunSpec:
     lr: float = 0.0
     encoder: str = ""                 # a timm encoder name: the timm U-Net; empty: the reference U-Net
     width: float = 0.0                # reference U-Net width factor
+    norm: str = ""                    # group | batch | instance (the networks' normalisation)
     eval_every: int = 0
     val_fraction: float = 0.1         # clean protocol: the share of the training list kept for validation
     device: str = "auto"
@@ -74,8 +76,8 @@ class RunSpec:
 
     def model_options(self) -> dict:
         "Keywords of the method's network(s)."
-        if self.encoder: return dict(model="timm-unet", encoder=self.encoder, pretrained=False)
-        return dict(model="unet-ref", width=self.width)
+        if self.encoder: return dict(model="timm-unet", encoder=self.encoder, pretrained=False, norm=self.norm)
+        return dict(model="unet-ref", width=self.width, norm=self.norm)
 
     def train_config(self, **kw) -> TrainConfig:
         prof = {k: v for k, v in self.train.items()}
@@ -86,7 +88,7 @@ def _short(v) -> str:
     s = json.dumps(v, separators=(",", ":")) if not isinstance(v, str) else v
     return s.replace("/", "_").replace(" ", "")
 
-# %% ../nbs/20_experiments.ipynb #4a83bbc9
+# %% ../nbs/20_experiments.ipynb #05dd0615
 def resolve_run(**params) -> RunSpec:
     "A `RunSpec` from the notebook's parameters, with the profile's values filled in and every name checked."
     known = {f.name for f in fields(RunSpec)}
@@ -100,7 +102,7 @@ def resolve_run(**params) -> RunSpec:
     prof = {k: v for k, v in PROFILES[s.profile].items() if k != "datasets"}
     prof.update(PROFILES[s.profile].get("datasets", {}).get(s.dataset, {}))
     prof.update(getattr(mcls, "profiles", {}).get(s.profile, {}))
-    for k in ("iterations", "size", "batch_size", "lr", "width", "eval_every"):
+    for k in ("iterations", "size", "batch_size", "lr", "width", "norm", "eval_every"):
         if not getattr(s, k): setattr(s, k, prof[k])
     if not s.source_options: s.source_options = dict(prof.get("source_options", {}))
     s.train = {**{k: v for k, v in prof.items() if k in _TRAIN_KEYS and k not in ("iterations", "batch_size", "lr", "eval_every")}, **s.train}

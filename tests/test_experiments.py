@@ -24,7 +24,7 @@ def test_smoke_run_through_papermill(tmp_path):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["spec"]["seed"] == 3 and cfg["spec"]["method"] == "gaze" and cfg["label"] == "gaze"
     assert cfg["device"].startswith(("CPU", "NVIDIA")) and cfg["wall_s"] > 0 and cfg["commit"]
-    assert cfg["train_config"]["momentum"] == 0.9 and cfg["model"] == {"model": "unet-ref", "width": 0.0625}
+    assert cfg["train_config"]["optimizer"] == "adam" and cfg["model"] == {"model": "unet-ref", "width": 0.0625, "norm": "batch"}
     assert len(pd.read_csv(out / "per_image.csv")) == 4
     for fig in ("loss_curve.png", "predictions.png"):
         assert (out / fig).stat().st_size > 5_000
