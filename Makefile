@@ -35,9 +35,10 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -q -ra tests
 
-## Benchmarks (need the real data root, GAZEKIT_DATA)
+## Benchmarks, side by side in one run each (the heatmap one needs the real data root, GAZEKIT_DATA)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_heatmap.py
+	$(PY) benchmarks/bench_consistency.py
 
 ## Developer loop: export the package and clean the notebooks, regenerate README.md
 export: $(STAMP)

@@ -281,15 +281,21 @@ def flip_fixations(f:Fixations, horizontal:bool, vertical:bool) -> Fixations:
     from dataclasses import replace
     return replace(f, x=1 - f.x if horizontal else f.x, y=1 - f.y if vertical else f.y)
 
+def _flip(v, key:str, horizontal:bool, vertical:bool):
+    "Tensors are channels-first (..., H, W); NumPy images are channels-last (H, W, C) or (H, W), other arrays (..., H, W)."
+    if torch.is_tensor(v): return torch.flip(v, [d for d, f in ((-1, horizontal), (-2, vertical)) if f])
+    ax_h, ax_w = (0, 1) if key == "image" and v.ndim == 3 else (v.ndim - 2, v.ndim - 1)
+    sl = [slice(None)] * v.ndim
+    if vertical: sl[ax_h] = slice(None, None, -1)
+    if horizontal: sl[ax_w] = slice(None, None, -1)
+    return v[tuple(sl)]
+
 def flip_sample(s:dict, horizontal:bool, vertical:bool) -> dict:
-    "Flip every spatial entry of a sample (tensors or arrays, last two axes) and its fixations together."
+    "Flip every spatial entry of a sample (tensors channels-first, NumPy images channels-last) and its fixations together."
     if not (horizontal or vertical): return s
     out = dict(s)
-    sl = (slice(None, None, -1) if vertical else slice(None), slice(None, None, -1) if horizontal else slice(None))
     for k in ("image", "heatmap", "levels", "mask"):
-        if k in out:
-            v = out[k]
-            out[k] = torch.flip(v, [d for d, f in ((-1, horizontal), (-2, vertical)) if f]) if torch.is_tensor(v) else v[(..., *sl)]
+        if k in out: out[k] = _flip(out[k], k, horizontal, vertical)
     if out.get("fixations") is not None: out["fixations"] = flip_fixations(out["fixations"], horizontal, vertical)
     return out
 

@@ -102,6 +102,8 @@ def resolve_run(**params) -> RunSpec:
     prof = {k: v for k, v in PROFILES[s.profile].items() if k != "datasets"}
     prof.update(PROFILES[s.profile].get("datasets", {}).get(s.dataset, {}))
     prof.update(getattr(mcls, "profiles", {}).get(s.profile, {}))
+    if hasattr(mcls, "data_options"):                    # what the method needs of the data (e.g. GazeMedSeg's level thresholds)
+        s.data_options = {**mcls.data_options(s.dataset, **s.method_options), **s.data_options}
     for k in ("iterations", "size", "batch_size", "lr", "width", "norm", "eval_every"):
         if not getattr(s, k): setattr(s, k, prof[k])
     if not s.source_options: s.source_options = dict(prof.get("source_options", {}))
@@ -427,6 +429,10 @@ def report(reports, title:str|None=None) -> dict:
     with atomic_path(reports/"summary.md") as p: p.write_text(md)
     written.update(results=reports/"results.csv", summary=reports/"summary.csv", markdown=reports/"summary.md")
     if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
+    load_methods()
+    for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)
+        for name, fig in (cls.report_figures(runs) if hasattr(cls, "report_figures") else {}).items():
+            written[name] = save_figure(fig, reports/f"{name}.png")
     return written
 
 # %% ../nbs/20_experiments.ipynb #5470a1ff

@@ -24,11 +24,12 @@ __all__ = ['Method', 'TrainConfig', 'batch_indices', 'training_batch', 'Trainer'
 
 # %% ../nbs/08_train.ipynb #3435f794
 class Method(nn.Module):
-    "Base class of a method: implement `training_step` and `predict`; `after_step` is optional."
+    "Base class of a method: implement `training_step` and `predict`; `after_step` and `figures` are optional."
     num_classes: int = 2          # 2 = binary (one logit channel), >2 = multi-class
     def training_step(self, batch:dict, step:int) -> dict: raise NotImplementedError
     def predict(self, images:torch.Tensor) -> torch.Tensor: raise NotImplementedError
     def after_step(self, step:int): pass
+    def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
 
 # %% ../nbs/08_train.ipynb #9b3c6938
 @dataclass
