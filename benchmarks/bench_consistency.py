@@ -21,7 +21,8 @@ def _inputs(a, torch):
     # decoder features after GroupNorm + ReLU are non-negative and of order 1; the classifier is a 1x1 conv
     feats = torch.randn(a.batch, a.channels, a.size, a.size, generator=g).relu_().to(a.device).requires_grad_()
     clf = torch.nn.Conv2d(a.channels, 1, 1).to(a.device)
-    with torch.no_grad(): clf.weight.copy_(torch.randn(clf.weight.shape, generator=g) / a.channels ** 0.5)
+    with torch.no_grad():                                                  # the same classifier in every process
+        clf.weight.copy_(torch.randn(clf.weight.shape, generator=g) / a.channels ** 0.5); clf.bias.fill_(0.1)
     return feats, clf
 
 
@@ -62,6 +63,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.variant: return worker(a)
     import torch
+    from gazekit.experiments import git_commit
     shape = f"batch {a.batch}, {a.size}², {a.channels} channels, {a.device}"
     print(f"GazeMedSeg prop smoothing, forward + backward ({shape}); each variant in its own process", flush=True)
     res = {}
@@ -91,7 +93,7 @@ def main(argv=None):
            "memory_measure": "cuda max_memory_allocated" if key == "peak_bytes" else "peak RSS above a baseline process (inputs + classifier)",
            "targets": {"memory_ratio_max": 0.25, "max_abs_diff": 1e-5},
            "machine": f"{platform.processor() or platform.machine()}, {platform.system()}, python {platform.python_version()}, torch {torch.__version__}",
-           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
+           "commit": git_commit()}
     print(f"                      peak memory       time per pass")
     print(f"  naive (unfold):     {gib(peak['naive']):8.2f} GiB    {res['naive']['seconds']:8.2f} s")
     print(f"  gazekit (logits):   {gib(peak['efficient']):8.2f} GiB    {res['efficient']['seconds']:8.2f} s")

@@ -26,6 +26,13 @@ def test_efficient_prop_equals_naive_in_float32(shape, kernel, dilation):
     assert (gr - go).abs().max() <= 1e-5 * max(1.0, gr.abs().max().item())     # gradients (up to ~10 here): relative to their size
 
 
+@pytest.mark.parametrize("kernel,dilation", [(5, 2), (3, 1)])
+def test_neighbour_dots_backward_matches_finite_differences(kernel, dilation):
+    from gazekit.methods.gazemedseg import _NeighbourDots, neighbour_offsets
+    f = torch.randn(2, 4, 7, 6, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda t: _NeighbourDots.apply(t, neighbour_offsets(kernel, dilation), (kernel // 2) * dilation), (f,))
+
+
 def test_consistency_detects_disagreement():
     "The term can fail: agreeing levels score lower (better) than disagreeing ones, in both modes."
     z = torch.full((1, 1, 6, 6), 5.0); f = torch.randn(1, 4, 6, 6)

@@ -54,19 +54,41 @@ def affinity_smooth_naive(feats:torch.Tensor, kernel:int=5, dilation:int=2) -> t
     w = aff.softmax(1)                                                     # (B, K*K, H, W)
     return (nb * w[:, None]).sum(2)
 
-# %% ../../nbs/11_methods.gazemedseg.ipynb #334b095d
+# %% ../../nbs/11_methods.gazemedseg.ipynb #8fc99a46
+class _NeighbourDots(torch.autograd.Function):
+    "<f(p), f(p + d)> for every offset d, (B, K*K, H, W); keeps only `feats` for backward, which it computes offset by offset."
+    @staticmethod
+    def forward(ctx, feats, offsets, p):
+        H, W = feats.shape[-2:]
+        fp = F.pad(feats, (p, p, p, p))
+        out = feats.new_empty(feats.shape[0], len(offsets), H, W)
+        for k, (dy, dx) in enumerate(offsets):
+            torch.sum(feats * fp[..., p + dy:p + dy + H, p + dx:p + dx + W], 1, out=out[:, k])
+        ctx.save_for_backward(feats); ctx.offsets, ctx.p = offsets, p
+        return out
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g):
+        feats, = ctx.saved_tensors; offsets, p = ctx.offsets, ctx.p
+        H, W = feats.shape[-2:]
+        fp = F.pad(feats, (p, p, p, p))
+        grad = torch.zeros_like(fp)                                        # d/d f(p+d) lands in the padded frame
+        centre = grad[..., p:p + H, p:p + W]
+        for k, (dy, dx) in enumerate(offsets):
+            gk = g[:, k:k + 1]
+            centre.addcmul_(gk, fp[..., p + dy:p + dy + H, p + dx:p + dx + W])   # d/d f(p)
+            grad[..., p + dy:p + dy + H, p + dx:p + dx + W].addcmul_(gk, feats)    # d/d f(p + d)
+        return centre.clone(), None, None
+
 def affinity_weights(feats:torch.Tensor, kernel:int=5, dilation:int=2) -> torch.Tensor:
-    "Softmax over the K*K neighbours of max(0, <f_centre, f_neighbour>), (B, K*K, H, W); neighbours outside the image get weight 0. One neighbour at a time: never K*K copies of `feats`."
-    B, C, H, W = feats.shape
-    p = (kernel // 2) * dilation
-    fp = F.pad(feats, (p, p, p, p))
-    ones = F.pad(feats.new_ones(H, W, dtype=torch.bool), (p, p, p, p))
-    aff = []
-    for dy, dx in neighbour_offsets(kernel, dilation):
-        win = (slice(p + dy, p + dy + H), slice(p + dx, p + dx + W))
-        a = (feats * fp[(..., *win)]).sum(1).clamp_min(0)                  # (B, H, W): one product at a time
-        aff.append(a.masked_fill(~ones[win], float("-inf")))
-    return torch.stack(aff, 1).softmax(1)
+    "Softmax over the K*K neighbours of max(0, <f_centre, f_neighbour>), (B, K*K, H, W); neighbours outside the image get weight 0. One neighbour at a time, forward and backward: never K*K copies of `feats`."
+    H, W = feats.shape[-2:]
+    offsets, p = neighbour_offsets(kernel, dilation), (kernel // 2) * dilation
+    dots = _NeighbourDots.apply(feats, offsets, p).clamp_min(0)
+    inside = F.pad(feats.new_ones(H, W, dtype=torch.bool), (p, p, p, p))
+    valid = torch.stack([inside[p + dy:p + dy + H, p + dx:p + dx + W] for dy, dx in offsets])   # (K*K, H, W)
+    return dots.masked_fill(~valid, float("-inf")).softmax(1)
 
 def affinity_apply(values:torch.Tensor, weights:torch.Tensor, kernel:int=5, dilation:int=2) -> torch.Tensor:
     "Sum over the K*K neighbours of `values` (B, C, H, W) weighted by `weights` (B, K*K, H, W) from `affinity_weights`."
