@@ -28,7 +28,7 @@ __all__ = ['level_thresholds', 'neighbour_offsets', 'affinity_smooth_naive', 'af
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #64d57cc0
 def level_thresholds(dataset:str, levels:int=2) -> tuple[float, ...]:
-    "The GazeMedSeg thresholds of `levels` pseudo-mask levels on `dataset`: its two papers' levels first, then evenly between them."
+    "The GazeMedSeg thresholds of `levels` pseudo-mask levels on `dataset`: the two levels the papers use on it first, then the others evenly spaced between them."
     if not 1 <= int(levels) <= 8:
         raise ConfigError(f"levels={levels}", where="gazemedseg", fix="use 1 to 8 levels (the paper ablates 1 to 5).")
     a, b = DATASETS.lookup(dataset, "level_thresholds").thresholds[:2]
