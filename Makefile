@@ -39,6 +39,7 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_heatmap.py
 	$(PY) benchmarks/bench_consistency.py
+	$(PY) benchmarks/bench_darm.py
 
 ## Developer loop: export the package and clean the notebooks, regenerate README.md
 export: $(STAMP)

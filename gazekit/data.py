@@ -16,6 +16,7 @@ from PIL import Image
 from .core import (GazeKitError, DataError, ConfigError, Registry, data_root, cache_dir, atomic_path, resource_path)
 from .gaze import Fixations, read_gazemedseg_csv, write_gazemedseg_csv, heatmap, crf_refine
 from .simulate import simulate_fixations
+from .text import text_embeddings
 
 # %% auto #0
 __all__ = ['DATASETS', 'register_dataset', 'ACDC_LABELED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SUPERVISION', 'IGNORE_INDEX',
@@ -315,7 +316,8 @@ class GazeSegDataset(torch.utils.data.Dataset):
     "Samples of one split of one dataset under one supervision protocol (see the table above)."
     def __init__(self, source:Source, split:str="train", supervision:str="gaze", size:int|None=224,
                  thresholds=None, sigma:float|None=None, gaze_map:str="heatmap", augment:bool|None=None,
-                 n_labeled:int|str|None=None, ids:list[str]|None=None, cache:bool=True, progress:bool=False):
+                 n_labeled:int|str|None=None, ids:list[str]|None=None, cache:bool=True, progress:bool=False,
+                 text:str|None=None, text_encoder:str="hash", text_shuffle:bool=False):
         if supervision not in SUPERVISION:
             raise ConfigError(f"supervision={supervision!r}", where=source.name, fix=f"use one of {SUPERVISION}.")
         if gaze_map not in ("heatmap", "crf"): raise ConfigError(f"gaze_map={gaze_map!r}", where=source.name, fix="use 'heatmap' or 'crf'.")
@@ -333,6 +335,12 @@ class GazeSegDataset(torch.utils.data.Dataset):
         self.n_labeled = n_lab
         self.progress = progress
         self._arrays = self._build(cache)
+        self.text_source = text
+        self._text = None
+        if text:                                  # lesion descriptions (FGI): from the gaze heatmaps, or the user's files
+            gz = [np.asarray(self._arrays["gaze"][i]) if self._arrays["has_gaze"][i] else None for i in range(len(self.ids))]
+            self._text = [torch.from_numpy(np.ascontiguousarray(e, np.float32)) for e in
+                          text_embeddings(text, self.ids, heatmaps=gz, thresholds=self.thresholds, encoder=text_encoder, shuffle=text_shuffle)]
 
     # -- who may see a mask ------------------------------------------------------------------
     def mask_visible(self, i:int) -> bool:
@@ -435,6 +443,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
             out["levels"] = torch.from_numpy((g[None] > self._thr).astype(np.float32))
             out["fixations"] = s["fixations"]
         if "mask" in s: out["mask"] = torch.from_numpy(s["mask"].astype(np.int64))
+        if self._text is not None: out["text"] = self._text[i]      # per image, as encoded: a flip does not rewrite its words
         return out
 
     def raw(self, i:int) -> dict:
@@ -463,6 +472,12 @@ def collate(batch:list[dict]) -> dict:
         H, W = batch[0]["image"].shape[-2:]
         out["mask"] = torch.stack([s["mask"] if "mask" in s else torch.full((H, W), IGNORE_INDEX, dtype=torch.long) for s in batch])
     if all("fixations" in s for s in batch): out["fixations"] = [s["fixations"] for s in batch]
+    if all("text" in s for s in batch):                       # token counts differ: pad, and say which tokens are real
+        T = max(s["text"].shape[0] for s in batch)
+        out["text"] = torch.zeros(len(batch), T, batch[0]["text"].shape[1])
+        out["text_mask"] = torch.zeros(len(batch), T, dtype=torch.bool)
+        for j, s in enumerate(batch):
+            out["text"][j, :len(s["text"])] = s["text"]; out["text_mask"][j, :len(s["text"])] = True
     out["orig_size"] = [s["orig_size"] for s in batch]
     for k in ("volume", "slice"):
         if all(k in s for s in batch): out[k] = [s[k] for s in batch]

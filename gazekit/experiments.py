@@ -146,11 +146,19 @@ def final_metrics(trainer:Trainer, data:dict, spec:RunSpec) -> tuple[dict, pd.Da
     if best_pt is not None and best_pt.exists():
         trainer.load(best_pt)
         best = trainer.evaluate(data["test"])
-        trainer.load(trainer.out/"last.pt")
         out["selected_step"] = trainer.best["step"]
         if spec.protocol == "clean": out["val_dice"] = trainer.best["dice"]
     else: best, out["selected_step"] = last, trainer.step
     out["test"] = _clean_metrics(best)
+    modes = getattr(trainer.method, "prediction_modes", ())
+    if modes:                                            # e.g. FGI: teacher, student and their mean, all scored on the selected checkpoint
+        default = trainer.method.predict_mode
+        out["predict_mode"], out["modes"] = default, {}
+        for mode in modes:
+            trainer.method.predict_mode = mode
+            out["modes"][mode] = out["test"] if mode == default else _clean_metrics(trainer.evaluate(data["test"]))
+        trainer.method.predict_mode = default
+    if best_pt is not None and best_pt.exists(): trainer.load(trainer.out/"last.pt")
     return out, best["per_image"]
 
 # %% ../nbs/20_experiments.ipynb #b1c90ac9
@@ -329,7 +337,11 @@ def collect_runs(reports) -> pd.DataFrame:
         m = _read_json(p)
         if m is None: continue
         cfg = _read_json(p.parent/"config.json") or {}
-        rows.append({**_row(m), "device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(p.parent)})
+        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(p.parent)}
+        rows.append({**_row(m), **extra})
+        for mode, t in (m.get("modes") or {}).items():   # a method's other prediction modes: one more row each, labelled
+            if mode != m.get("predict_mode"):
+                rows.append({**_row({**m, "test": t, "last": {}}), "label": f"{m['label']} [{mode}]", **extra})
     cols = ["dataset", "method", "label", "protocol", "profile", "seed", "status", "dice", "iou", "hd95", "asd", "n_images",
             "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "error", "run"]
     return pd.DataFrame(rows, columns=cols)

@@ -29,6 +29,8 @@ class Method(nn.Module):
     def training_step(self, batch:dict, step:int) -> dict: raise NotImplementedError
     def predict(self, images:torch.Tensor) -> torch.Tensor: raise NotImplementedError
     def after_step(self, step:int): pass
+    def predict_batch(self, batch:dict) -> torch.Tensor: return self.predict(batch["image"])   # methods that read more than the image (FGI's text) override this
+    total_iterations: int|None = None   # set by the Trainer: the run's length (for schedules such as a consistency ramp)
     def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
 
 # %% ../nbs/08_train.ipynb #9b3c6938
@@ -92,6 +94,7 @@ class Trainer:
         self.device = get_device(self.cfg.device)
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.method = method.to(self.device)
+        self.method.total_iterations = self.cfg.iterations
         if self.cfg.channels_last: self.method = self.method.to(memory_format=torch.channels_last)
         self.train_ds, self.eval_ds, self.eval_bs = train_ds, eval_ds, eval_batch_size
         self.out = Path(out) if out is not None else None
@@ -158,10 +161,9 @@ class Trainer:
         for start in range(0, len(ds), self.eval_bs):
             idx = list(range(start, min(start + self.eval_bs, len(ds))))
             b = collate([ds[i] for i in idx])
-            x = b["image"].to(self.device)
-            if self.cfg.channels_last: x = x.contiguous(memory_format=torch.channels_last)
+            bd = _to({k: v for k, v in b.items() if k != "mask"}, self.device, self.cfg.channels_last)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
-                logits = self.method.predict(x).float()
+                logits = self.method.predict_batch(bd).float()
             for j, i in enumerate(idx):
                 tgt = self._original_mask(ds, i) if full_resolution else b["mask"][j].numpy()
                 lg = F.interpolate(logits[j:j + 1], size=tuple(tgt.shape), mode="bilinear", align_corners=False)[0]
