@@ -28,3 +28,17 @@ def real_kvasir(real_root) -> Path:
     if not (real_root / "kvasir-seg" / "images").is_dir():
         pytest.skip(f"no kvasir-seg/ under the data root {real_root}")
     return real_root
+
+
+@pytest.fixture
+def gaze_only_kvasir(tmp_path, monkeypatch) -> Path:
+    "A mini Kvasir-SEG (8 images) whose TRAINING masks raise if anything reads them: for weakly supervised methods."
+    from gazekit.data import DATASETS, write_mini_kvasir
+    root = write_mini_kvasir(tmp_path / "data", n=8)
+    src = DATASETS["kvasir-seg"]
+    train_ids, real_mask = set(src(root).ids("train")), src.mask
+    def guarded(self, iid):
+        if iid in train_ids: raise AssertionError(f"training mask {iid} was read by a weakly supervised method")
+        return real_mask(self, iid)
+    monkeypatch.setattr(src, "mask", guarded)
+    return root

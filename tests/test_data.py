@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gazekit.core import DataError, ConfigError, GazeKitError
+from gazekit.core import DataError, ConfigError
 from gazekit.data import (DATASETS, load_dataset, write_mini_kvasir, collate, check_dataset, carve_validation,
                           make_synthetic_image, IGNORE_INDEX)
 from gazekit.gaze import write_gazemedseg_csv
@@ -18,7 +18,7 @@ def mini(tmp_path):
 
 
 def write_nci(root, n=4, size=32):
-    pydicom = pytest.importorskip("pydicom")
+    pytest.importorskip("pydicom")
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid, MRImageStorage
     d = root / "nci-isbi"; (d / "images").mkdir(parents=True); (d / "masks").mkdir()

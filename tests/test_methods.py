@@ -1,6 +1,5 @@
 "The baselines run end to end through the one Trainer; the gaze baseline trains on data that has no masks."
 import pytest
-import torch
 
 from gazekit.core import ConfigError
 from gazekit.data import load_dataset

@@ -1,6 +1,5 @@
 "A training run killed mid-way (SIGKILL, a real process) and resumed ends exactly where an uninterrupted run ends."
-import json, os, signal, subprocess, sys, textwrap, time
-from pathlib import Path
+import json, signal, subprocess, sys, textwrap, time
 
 import torch
 
