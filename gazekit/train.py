@@ -20,7 +20,7 @@ from .data import collate
 from .metrics import SegMetrics
 
 # %% auto #0
-__all__ = ['Method', 'TrainConfig', 'batch_indices', 'training_batch', 'Trainer']
+__all__ = ['Method', 'TrainConfig', 'batch_indices', 'training_batch', 'volume_groups', 'Trainer']
 
 # %% ../nbs/08_train.ipynb #3435f794
 class Method(nn.Module):
@@ -31,6 +31,7 @@ class Method(nn.Module):
     def after_step(self, step:int): pass
     def predict_batch(self, batch:dict) -> torch.Tensor: return self.predict(batch["image"])   # methods that read more than the image (FGI's text) override this
     total_iterations: int|None = None   # set by the Trainer: the run's length (for schedules such as a consistency ramp)
+    labeled_per_batch: int|None = None  # semi-supervised methods: how many samples of each batch come from the labelled ones
     def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
 
 # %% ../nbs/08_train.ipynb #9b3c6938
@@ -72,9 +73,16 @@ def batch_indices(n:int, batch_size:int, step:int, seed:int) -> np.ndarray:
     perm = np.random.default_rng([seed, epoch]).permutation(n)
     return perm[k * batch_size:(k + 1) * batch_size] if n >= batch_size else perm
 
-def training_batch(ds, batch_size:int, step:int, seed:int) -> dict:
-    "The collated batch of step `step`; flips seeded by (seed, step, position)."
-    idx = batch_indices(len(ds), batch_size, step, seed)
+def training_batch(ds, batch_size:int, step:int, seed:int, labeled:int|None=None) -> dict:
+    "The collated batch of step `step`; flips seeded by (seed, step, position). `labeled`: that many from the labelled samples (the first `ds.n_labeled`), the rest from the others, each stream shuffled by its own epochs."
+    if labeled is None: idx = batch_indices(len(ds), batch_size, step, seed)
+    else:
+        n_lab = getattr(ds, "n_labeled", None) or 0
+        if not 0 < n_lab < len(ds) or not 0 < labeled < batch_size:
+            raise ConfigError(f"{labeled} labelled of {batch_size} per batch, with {n_lab} labelled of {len(ds)} samples",
+                              where="training_batch", fix="semi-supervised methods need supervision='semi' data (n_labeled) and 0 < labeled < batch_size.")
+        idx = np.concatenate([batch_indices(n_lab, labeled, step, seed),
+                              n_lab + batch_indices(len(ds) - n_lab, batch_size - labeled, step, seed + 1)])
     return collate([ds.get(int(i), np.random.default_rng([seed, step, j])) for j, i in enumerate(idx)])
 
 # %% ../nbs/08_train.ipynb #682ccb12
@@ -86,6 +94,13 @@ def _to(batch:dict, device, channels_last=False):
             if channels_last and k == "image" and v.ndim == 4: v = v.contiguous(memory_format=torch.channels_last)
         out[k] = v
     return out
+
+def volume_groups(ids:list[str]) -> dict[str, list[int]]|None:
+    "For slice ids `<volume>#<slice>`: each volume's dataset indices in slice order; None when the ids are not slices."
+    if not ids or not all("#" in i for i in ids): return None
+    out = {}
+    for k, i in enumerate(ids): out.setdefault(i.split("#")[0], []).append(k)
+    return {v: sorted(ks, key=lambda k: int(ids[k].split("#")[1])) for v, ks in out.items()}
 
 class Trainer:
     "Train `method` on `train_ds`, evaluate on `eval_ds` every `cfg.eval_every` steps, keep the best and last checkpoints in `out`."
@@ -152,12 +167,14 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, ds=None, full_resolution:bool=True) -> dict:
-        "Per-image metrics of `predict` on `ds` (default: the evaluation set), at the labels' original resolution."
+        "Metrics of `predict_batch` on `ds` (default: the evaluation set) at the labels' original resolution: per image, or per 3D volume where the samples are a volume's slices (ids `<volume>#<slice>`, e.g. ACDC)."
         ds = ds if ds is not None else self.eval_ds
         if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
         self.method.eval()
         nc = getattr(self.method, "num_classes", 2)
-        agg = SegMetrics(num_classes=nc)
+        vols = volume_groups(ds.ids)
+        agg = SegMetrics(num_classes=nc, spatial_dims=2 if vols is None else 3)
+        pending = {}
         for start in range(0, len(ds), self.eval_bs):
             idx = list(range(start, min(start + self.eval_bs, len(ds))))
             b = collate([ds[i] for i in idx])
@@ -168,7 +185,12 @@ class Trainer:
                 tgt = self._original_mask(ds, i) if full_resolution else b["mask"][j].numpy()
                 lg = F.interpolate(logits[j:j + 1], size=tuple(tgt.shape), mode="bilinear", align_corners=False)[0]
                 pred = (lg[0] > 0).long() if lg.shape[0] == 1 else lg.argmax(0)
-                agg(pred[None].cpu(), torch.as_tensor(np.asarray(tgt))[None].long(), ids=[ds.ids[i]])
+                if vols is None: agg(pred[None].cpu(), torch.as_tensor(np.asarray(tgt))[None].long(), ids=[ds.ids[i]]); continue
+                v = ds.ids[i].split("#")[0]                        # a slice: score its volume once all its slices are in
+                pending.setdefault(v, {})[i] = (pred.cpu(), np.asarray(tgt))
+                if len(pending[v]) == len(vols[v]):
+                    sl = pending.pop(v)
+                    agg(torch.stack([sl[k][0] for k in vols[v]])[None], torch.as_tensor(np.stack([sl[k][1] for k in vols[v]]))[None].long(), ids=[v])
         self.method.train()
         res = agg.aggregate(); res["per_image"] = agg.per_image()
         return res
@@ -200,7 +222,7 @@ class Trainer:
         while self.step < c.iterations:
             if stop_at is not None and self.step >= stop_at: break
             s = self.step
-            batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed), self.device, c.channels_last)
+            batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_per_batch), self.device, c.channels_last)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
                 out = self.method.training_step(batch, s)
             loss = out["loss"]

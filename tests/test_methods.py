@@ -25,3 +25,17 @@ def test_registry():
     assert {"full", "gaze"} <= set(METHODS)
     with pytest.raises(ConfigError, match="unknown method"):
         get_method("nope")
+
+
+def test_acdc_is_scored_per_volume(tmp_path):
+    "ACDC's test set is slices of volumes: the trainer scores each 3D volume (one row per volume), 4 classes."
+    from test_data import write_acdc
+    root = write_acdc(tmp_path)
+    tr = load_dataset("acdc", root, split="train", supervision="full", size=24, cache=False)
+    te = load_dataset("acdc", root, split="test", supervision="full", size=24, cache=False)
+    assert len(te) == 3 and all(i.startswith("patient101_frame01#") for i in te.ids)
+    m = get_method("full", num_classes=4, in_channels=1, width=0.0625, norm="batch")
+    t = Trainer(m, tr, te, TrainConfig(iterations=2, batch_size=2, optimizer="adam", lr=1e-3, eval_every=2, progress=False))
+    res = t.evaluate()
+    assert res["n_images"] == 1 and res["per_image"]["id"].tolist() == ["patient101_frame01"]
+    assert 0 <= res["dice"] <= 1 and "dice_3" in res
