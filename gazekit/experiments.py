@@ -23,8 +23,8 @@ from .methods.core import METHODS, get_method, load_methods
 # %% auto #0
 __all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'build_method', 'final_metrics', 'device_name',
            'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions', 'train_notebook',
-           'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'summarize', 'summary_markdown',
-           'plot_summary', 'report', 'run_demo']
+           'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting', 'summarize',
+           'summary_markdown', 'plot_summary', 'report', 'run_demo']
 
 # %% ../nbs/20_experiments.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -350,6 +350,13 @@ def _pm(mean, std, n, digits=2):
     if pd.isna(mean): return "–"
     return f"{mean:.{digits}f} ± {std:.{digits}f}" if n > 1 and not pd.isna(std) else f"{mean:.{digits}f}"
 
+def paper_setting(label:str, method:str) -> str|None:
+    "The paper setting a run variant stands for: the default variant is the method's `paper_setting` ('' for most; HG-DTGL: 'labeled=5%'), `<method>+<options>` those options; other rows (e.g. `fgi [teacher]`) none."
+    if label == method:
+        load_methods()
+        return getattr(METHODS.get(method), "paper_setting", "") or ""
+    return label[len(method) + 1:] if label.startswith(method + "+") else None
+
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside, the gap."
     ok = runs[runs.status == "ok"].copy()
@@ -364,10 +371,10 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     failed = runs[runs.status != "ok"].groupby(keys).size().rename("failed")
     tab = tab.join(failed, on=keys).fillna({"failed": 0})
     ref = paper_results()
-    ref = ref[ref.setting.isna()] if "setting" in ref else ref
-    ref = ref.rename(columns={"mean": "paper_dice", "std": "paper_std", "source": "paper_source"})[["dataset", "method", "paper_dice", "paper_std", "paper_source"]]
-    tab = tab.merge(ref, on=["dataset", "method"], how="left")
-    tab.loc[tab.label != tab.method, ["paper_dice", "paper_std", "paper_source"]] = np.nan
+    ref["setting"] = ref["setting"].fillna("") if "setting" in ref else ""
+    ref = ref.rename(columns={"mean": "paper_dice", "std": "paper_std", "source": "paper_source"})[["dataset", "method", "setting", "paper_dice", "paper_std", "paper_source"]]
+    tab["setting"] = [paper_setting(l, m) for l, m in zip(tab.label, tab.method)]
+    tab = tab.merge(ref, on=["dataset", "method", "setting"], how="left").drop(columns="setting")
     tab["gap"] = tab.dice - tab.paper_dice
     return tab
 

@@ -31,7 +31,7 @@ class Method(nn.Module):
     def after_step(self, step:int): pass
     def predict_batch(self, batch:dict) -> torch.Tensor: return self.predict(batch["image"])   # methods that read more than the image (FGI's text) override this
     total_iterations: int|None = None   # set by the Trainer: the run's length (for schedules such as a consistency ramp)
-    labeled_per_batch: int|None = None  # semi-supervised methods: how many samples of each batch come from the labelled ones
+    labeled_fraction: float|None = None  # semi-supervised methods: the share of each batch drawn from the labelled samples
     def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
 
 # %% ../nbs/08_train.ipynb #9b3c6938
@@ -73,16 +73,17 @@ def batch_indices(n:int, batch_size:int, step:int, seed:int) -> np.ndarray:
     perm = np.random.default_rng([seed, epoch]).permutation(n)
     return perm[k * batch_size:(k + 1) * batch_size] if n >= batch_size else perm
 
-def training_batch(ds, batch_size:int, step:int, seed:int, labeled:int|None=None) -> dict:
-    "The collated batch of step `step`; flips seeded by (seed, step, position). `labeled`: that many from the labelled samples (the first `ds.n_labeled`), the rest from the others, each stream shuffled by its own epochs."
-    if labeled is None: idx = batch_indices(len(ds), batch_size, step, seed)
+def training_batch(ds, batch_size:int, step:int, seed:int, labeled_fraction:float|None=None) -> dict:
+    "The collated batch of step `step`; flips seeded by (seed, step, position). `labeled_fraction`: that share of the batch from the labelled samples (the first `ds.n_labeled`), the rest from the others, each stream shuffled by its own epochs."
+    if labeled_fraction is None: idx = batch_indices(len(ds), batch_size, step, seed)
     else:
         n_lab = getattr(ds, "n_labeled", None) or 0
-        if not 0 < n_lab < len(ds) or not 0 < labeled < batch_size:
-            raise ConfigError(f"{labeled} labelled of {batch_size} per batch, with {n_lab} labelled of {len(ds)} samples",
-                              where="training_batch", fix="semi-supervised methods need supervision='semi' data (n_labeled) and 0 < labeled < batch_size.")
-        idx = np.concatenate([batch_indices(n_lab, labeled, step, seed),
-                              n_lab + batch_indices(len(ds) - n_lab, batch_size - labeled, step, seed + 1)])
+        k = min(max(int(round(labeled_fraction * batch_size)), 1), batch_size)
+        if not 0 < n_lab <= len(ds) or not 0 < labeled_fraction <= 1 or (k < batch_size and n_lab == len(ds)):
+            raise ConfigError(f"labeled_fraction={labeled_fraction} of a batch of {batch_size}, with {n_lab} labelled of {len(ds)} samples",
+                              where="training_batch", fix="semi-supervised methods need supervision='semi' data (n_labeled) and 0 < labeled_fraction <= 1.")
+        idx = batch_indices(n_lab, k, step, seed)
+        if k < batch_size: idx = np.concatenate([idx, n_lab + batch_indices(len(ds) - n_lab, batch_size - k, step, seed + 1)])
     return collate([ds.get(int(i), np.random.default_rng([seed, step, j])) for j, i in enumerate(idx)])
 
 # %% ../nbs/08_train.ipynb #682ccb12
@@ -222,7 +223,7 @@ class Trainer:
         while self.step < c.iterations:
             if stop_at is not None and self.step >= stop_at: break
             s = self.step
-            batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_per_batch), self.device, c.channels_last)
+            batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_fraction), self.device, c.channels_last)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
                 out = self.method.training_step(batch, s)
             loss = out["loss"]

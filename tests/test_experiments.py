@@ -59,3 +59,17 @@ def test_bad_parameters_fail_before_any_kernel(tmp_path):
     with pytest.raises(ConfigError, match="unknown run parameter"):
         resolve_run(iteration=5)
     assert not any(tmp_path.iterdir())
+
+
+def test_paper_numbers_stand_beside_their_setting_only():
+    from gazekit.experiments import paper_setting, summarize
+    assert paper_setting("hgdtgl", "hgdtgl") == "labeled=5%" and paper_setting("hgdtgl+labeled=10%", "hgdtgl") == "labeled=10%"
+    assert paper_setting("gaze", "gaze") == "" and paper_setting("fgi [teacher]", "fgi") is None
+    rows = [dict(dataset=d, method=m, label=l, protocol="paper", profile="quick", seed=0, status="ok", dice=0.5, iou=0.4,
+                 hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
+            for d, m, l in (("acdc", "hgdtgl", "hgdtgl"), ("acdc", "hgdtgl", "hgdtgl+labeled=10%"), ("acdc", "hgdtgl", "hgdtgl+gazemix=false"),
+                            ("kvasir-seg", "fgi", "fgi"), ("kvasir-seg", "fgi", "fgi [teacher]"), ("kvasir-seg", "gazemedseg", "gazemedseg+levels=3"))]
+    tab = summarize(pd.DataFrame(rows)).set_index("label")
+    assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
+    assert tab.loc["fgi", "paper_dice"] == 80.78
+    assert tab.loc[["hgdtgl+gazemix=false", "fgi [teacher]", "gazemedseg+levels=3"], "paper_dice"].isna().all()
