@@ -312,6 +312,22 @@ SUPERVISION = ("gaze", "full", "semi")
 IGNORE_INDEX = -1
 _CACHE_VERSION = 3
 
+def _labeled_count(n_labeled, dataset:str, n:int) -> int|None:
+    "How many of `n` training samples carry labels: a count, or a share ('5%'); on ACDC '5%' / '10%' are the SSL4MIS counts (68 / 136 slices = 3 / 7 patients)."
+    if n_labeled is None: return None
+    if isinstance(n_labeled, str):
+        s = n_labeled.strip()
+        if dataset == "acdc" and s in ACDC_LABELED: k = ACDC_LABELED[s]
+        elif s.endswith("%"):
+            try: k = max(1, round(float(s[:-1]) / 100 * n))
+            except ValueError: raise ConfigError(f"n_labeled={n_labeled!r}", where=dataset, fix="write a count (68) or a share ('5%').") from None
+        else:
+            try: k = int(s)
+            except ValueError: raise ConfigError(f"n_labeled={n_labeled!r}", where=dataset, fix="write a count (68) or a share ('5%').") from None
+    else: k = int(n_labeled)
+    if not 0 < k <= n: raise ConfigError(f"n_labeled={n_labeled!r} gives {k} of {n} samples", where=dataset, fix=f"use 1 to {n} labelled samples.")
+    return k
+
 class GazeSegDataset(torch.utils.data.Dataset):
     "Samples of one split of one dataset under one supervision protocol (see the table above)."
     def __init__(self, source:Source, split:str="train", supervision:str="gaze", size:int|None=224,
@@ -329,8 +345,8 @@ class GazeSegDataset(torch.utils.data.Dataset):
         self.augment = (split == "train") if augment is None else augment
         self.ids = list(ids if ids is not None else source.ids(split))
         if not self.ids: raise DataError(f"split {split!r} is empty", where=source.name, fix="check the split list.")
-        n_lab = ACDC_LABELED.get(n_labeled, n_labeled) if isinstance(n_labeled, str) else n_labeled
-        if supervision == "semi" and n_lab is None:
+        n_lab = _labeled_count(n_labeled, source.name, len(self.ids)) if split == "train" else None   # evaluation splits are all labelled
+        if supervision == "semi" and split == "train" and n_lab is None:
             raise ConfigError("supervision='semi' needs n_labeled", where=source.name, fix="pass n_labeled=68 (or '5%').")
         self.n_labeled = n_lab
         self.progress = progress
