@@ -401,7 +401,7 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             gap = f"{r.gap:+.2f}" if not pd.isna(r.gap) else "–"
             fail = f" ({int(r.failed)} failed)" if r.failed else ""
             lines.append(f"| {r.label} | {r.protocol} | {r.seeds}{fail} | " + " | ".join(cells) +
-                         f" | {int(r.nan_hd95)} | {r.last_dice:.2f} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |")
+                         f" | {int(r.nan_hd95)} | {_pm(r.last_dice, 0, 1)} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |")
         lines.append("")
     if runs is not None:
         bad = runs[runs.status != "ok"]
