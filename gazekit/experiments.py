@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 import gazekit
-from .core import ConfigError, GazeKitError, atomic_path, save_json, resource_path, find_data_root
+from .core import ConfigError, GazeKitError, atomic_path, save_json, resource_path, find_data_root, seed_everything
 from .data import DATASETS, load_dataset
 from .train import TrainConfig, Trainer
 from .methods.core import METHODS, get_method, load_methods
@@ -129,7 +129,8 @@ def build_data(spec:RunSpec, progress:bool=False) -> dict:
                 eval=load_dataset(spec.dataset, split="val", supervision=sup, val_fraction=vf, **common), test=test)
 
 def build_method(spec:RunSpec, data:dict):
-    "The registered method with the run's network and options, sized for the dataset."
+    "The registered method with the run's network and options, sized for the dataset; its weights are initialised from the run's seed."
+    seed_everything(spec.seed)                           # the initial weights belong to the seed, as the batches do
     src = data["test"].source
     return get_method(spec.method, num_classes=src.num_classes, in_channels=src.channels, **spec.model_options(), **spec.method_options)
 

@@ -73,3 +73,15 @@ def test_paper_numbers_stand_beside_their_setting_only():
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
     assert tab.loc[["hgdtgl+gazemix=false", "fgi [teacher]", "gazemedseg+levels=3"], "paper_dice"].isna().all()
+
+
+def test_initial_weights_follow_the_seed():
+    "A run's seed fixes its initial weights (not only its batches): two builds with one seed are equal, another seed differs."
+    import torch
+    from gazekit.experiments import build_data, build_method
+    spec = lambda seed: resolve_run(dataset="synthetic", method="gazemedseg", profile="smoke", seed=seed)
+    data = build_data(spec(0))
+    first = lambda s: torch.cat([p.detach().flatten() for p in build_method(s, data).parameters()])
+    torch.manual_seed(123)                              # whatever state the caller left behind
+    a = first(spec(0)); torch.rand(7); b = first(spec(0))
+    assert torch.equal(a, b) and not torch.equal(a, first(spec(1)))
