@@ -235,7 +235,7 @@ def levels_ablation_figure(runs):
     if not panels: return None
     fig, axs = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False)
     for ax, key in zip(axs[0], panels):
-        d = ok[(ok[keys] == pd.Series(key, index=keys)).all(1)]
+        d = ok[(ok[keys] == pd.Series(key, index=keys)).all(axis=1)]
         g = d.dropna(subset=["levels"]).groupby("levels").dice
         ax.errorbar(g.mean().index, g.mean(), yerr=g.std().fillna(0), marker="o", capsize=4, color="navy", label="GazeMedSeg")
         lv = d.dropna(subset=["levels"])
