@@ -115,7 +115,8 @@ class MeanTeacher(_SemiBase):
     def _teacher(self, x):
         with torch.no_grad(): return self.teacher(self._noisy(x))
 
-    def training_step(self, batch, step):
+    def mean_teacher_step(self, batch, step) -> tuple[dict, dict, dict]:
+        "The mean teacher's losses: (student output, teacher output on the unlabelled half, {loss, logs})."
         lab = self._split(batch)
         x, y = batch["image"], batch["mask"]
         out = self.student(x)
@@ -123,7 +124,9 @@ class MeanTeacher(_SemiBase):
         t = self._teacher(x[~lab])
         cons = F.mse_loss(out["logits"][~lab].softmax(1), t["logits"].softmax(1))
         w = self.ramp(step)
-        return {"loss": sup + w * cons, "supervised": sup.detach(), "consistency": cons.detach(), "weight": torch.tensor(w)}
+        return out, t, {"loss": sup + w * cons, "supervised": sup.detach(), "consistency": cons.detach(), "weight": torch.tensor(w)}
+
+    def training_step(self, batch, step): return self.mean_teacher_step(batch, step)[2]
 
     @torch.no_grad()
     def after_step(self, step:int):
@@ -145,18 +148,12 @@ class HGDTGL(MeanTeacher):
                             for p in perception]).mean()
 
     def training_step(self, batch, step):
-        lab = self._split(batch)
         heat = batch.get("heatmap")
         if heat is None and (self.gazemix or self.gaze_loss):
             raise ConfigError("the batch has no gaze heatmap", where="hgdtgl", fix="use a dataset with gaze (ACDC's is simulated).")
-        x, y = batch["image"], batch["mask"]
-        out = self.student(x)
-        sup = seg_loss(out["logits"][lab], y[lab], dice_weight=0.5, ce_weight=0.5)
-        t = self._teacher(x[~lab])
-        cons = F.mse_loss(out["logits"][~lab].softmax(1), t["logits"].softmax(1))
-        w = self.ramp(step)
-        loss = sup + w * cons
-        logs = {"supervised": sup.detach(), "consistency": cons.detach(), "weight": torch.tensor(w)}
+        out, t, logs = self.mean_teacher_step(batch, step)
+        loss = logs.pop("loss")
+        lab, x, y = self._split(batch), batch["image"], batch["mask"]
         if self.gazemix:
             n = int(min(lab.sum(), (~lab).sum()))
             xl, yl, hl = x[lab][:n], y[lab][:n], heat[lab][:n]
