@@ -37,3 +37,16 @@ def test_acdc_smoke_run_through_papermill(tmp_path):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["spec"]["data_options"]["n_labeled"] == 2
     assert json.loads((out / "metrics.json").read_text())["test"]["n_images"] == 1
+
+
+@pytest.mark.parametrize("split", [True, False])
+def test_mean_teacher_normalises_labelled_and_unlabelled_apart(split):
+    "With split_norm (the default), what the student outputs for a labelled slice cannot depend on the unlabelled slices of its batch."
+    torch.manual_seed(0)
+    m = get_method("mt", num_classes=4, in_channels=1, width=0.0625, norm="batch", split_norm=split).train()
+    lab = torch.tensor([True, True, False, False])
+    x = torch.randn(4, 1, 16, 16)
+    x2 = x.clone(); x2[~lab] = x2[~lab] * 3 + 1              # other unlabelled images
+    a, b = m._student(x, lab)["logits"], m._student(x2, lab)["logits"]
+    assert torch.allclose(a[lab], b[lab], atol=1e-6) == split
+    assert not torch.allclose(a[~lab], b[~lab])

@@ -100,9 +100,10 @@ class LabeledOnly(_SemiBase):
 class MeanTeacher(_SemiBase):
     "Mean teacher (SSL4MIS recipe): CE + Dice on the labelled half, MSE of softmaxes with an EMA teacher on the unlabelled half."
     labeled_fraction = 0.5
-    def __init__(self, ema:float=0.99, consistency:float=0.1, rampup:float=1.0, noise:float=0.1, **kw):
+    def __init__(self, ema:float=0.99, consistency:float=0.1, rampup:float=1.0, noise:float=0.1, split_norm:bool=True, **kw):
         super().__init__(**kw)
         self.ema, self.consistency, self.rampup, self.noise = float(ema), float(consistency), float(rampup), float(noise)
+        self.split_norm = bool(split_norm)
         self.teacher = copy.deepcopy(self.student)
         for p in self.teacher.parameters(): p.requires_grad_(False)
 
@@ -119,12 +120,22 @@ class MeanTeacher(_SemiBase):
         "The mean teacher's losses: (student output, teacher output on the unlabelled half, {loss, logs})."
         lab = self._split(batch)
         x, y = batch["image"], batch["mask"]
-        out = self.student(x)
+        out = self._student(x, lab)
         sup = seg_loss(out["logits"][lab], y[lab], dice_weight=0.5, ce_weight=0.5)
         t = self._teacher(x[~lab])
         cons = F.mse_loss(out["logits"][~lab].softmax(1), t["logits"].softmax(1))
         w = self.ramp(step)
         return out, t, {"loss": sup + w * cons, "supervised": sup.detach(), "consistency": cons.detach(), "weight": torch.tensor(w)}
+
+    def _student(self, x, lab) -> dict:
+        "The student on the batch; with `split_norm`, the labelled and the unlabelled samples go through it as two batches (own BatchNorm statistics)."
+        if not self.split_norm or lab.all(): return self.student(x)
+        a, b = self.student(x[lab]), self.student(x[~lab])
+        def merge(p, q):
+            if not torch.is_tensor(p): return [merge(u, v) for u, v in zip(p, q)] if p is not None else None
+            o = p.new_empty((len(lab),) + tuple(p.shape[1:])); o[lab] = p; o[~lab] = q
+            return o
+        return {k: merge(a[k], b[k]) for k in a}
 
     def training_step(self, batch, step): return self.mean_teacher_step(batch, step)[2]
 
