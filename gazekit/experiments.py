@@ -386,14 +386,17 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
     "The summary as a Markdown document: one table per dataset and profile, protocols labelled, failed runs listed."
     lines = [f"# {title}", "",
              "Rebuilt by `gazekit report` from the run records (`runs/*/*/*/seed*/metrics.json`); nothing here is typed in. "
-             "Dice and IoU in percent, per image then averaged over the test images; HD95 and ASD in pixels of the original "
+             "Dice and IoU in percent, per test image (per 3D test volume for slice datasets such as ACDC), then averaged; HD95 and ASD in pixels of the original "
              "image, averaged over the images where they are defined (`HD95 undefined` counts the others). "
              "mean ± std over seeds. *paper*: the number the method's paper reports (mean ± std over its seeds) on the same "
              "test split; *gap* = ours − paper.", ""]
     for p, desc in PROTOCOLS.items(): lines.append(f"- **{p} protocol**: {desc}.")
     lines.append("")
     for (ds, prof), t in tab.groupby(["dataset", "profile"], sort=False):
-        lines += [f"## {ds}, profile `{prof}`", "",
+        lines += [f"## {ds}, profile `{prof}`", ""]
+        if getattr(DATASETS.get(ds), "gaze_kind", "real") == "simulated":
+            lines += [f"Gaze: **simulated** with `gazekit.simulate` ({ds} has no recorded gaze); a paper that used real gaze is not compared like for like.", ""]
+        lines += [
                   "| method | protocol | seeds | " + " | ".join(_METRIC_COLS.values()) + " | HD95 undefined | last-step Dice | paper Dice | gap | paper source |",
                   "|---|---|---|" + "---|" * len(_METRIC_COLS) + "---|---|---|---|---|"]
         for r in t.itertuples():

@@ -73,6 +73,10 @@ def test_paper_numbers_stand_beside_their_setting_only():
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
     assert tab.loc[["hgdtgl+gazemix=false", "fgi [teacher]", "gazemedseg+levels=3"], "paper_dice"].isna().all()
+    from gazekit.experiments import summary_markdown               # ACDC's table says its gaze is simulated; Kvasir-SEG's (real gaze) does not
+    md = summary_markdown(summarize(pd.DataFrame(rows)))
+    acdc, kvasir = md.split("## kvasir-seg")[0].split("## acdc")[1], md.split("## kvasir-seg")[1]
+    assert "Gaze: **simulated**" in acdc and "simulated" not in kvasir
 
 
 def test_initial_weights_follow_the_seed():
