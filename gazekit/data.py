@@ -183,6 +183,7 @@ ACDC_LABELED = {"5%": 68, "10%": 136}
 @register_dataset("acdc")
 class ACDC(Source):
     channels, num_classes, gaze_kind, sigma, thresholds = 1, 4, "simulated", 70.0, (0.5, 0.3)
+    class_names = ("background", "RV", "MYO", "LV")          # the ACDC labels 0-3
     splits = ("train", "val", "test")
     layout = "ROOT/acdc/data/*.h5; ROOT/acdc/{train_slices,val,test}.list (SSL4MIS)"
     def __init__(self, root=None, gaze_seed:int=0):

@@ -222,9 +222,11 @@ def plot_training(history:list[dict], title:str=""):
     ax.set_title(title); fig.tight_layout()
     return fig
 
+_CLASS_COLORS = ["red", "lime", "cyan", "yellow", "magenta"]
+
 @torch.no_grad()
 def plot_predictions(method, ds, n:int=4, device="cpu", title:str=""):
-    "`n` test images (spread over the split): gaze heatmap, ground truth (green) and prediction (magenta) with its Dice."
+    "`n` test images (spread over the split): gaze heatmap, ground truth (green) and prediction (magenta) with its Dice; with several classes, one outline colour per class."
     import matplotlib.pyplot as plt
     import torch.nn.functional as F
     from gazekit.gaze import heatmap, binary_dice
@@ -239,11 +241,18 @@ def plot_predictions(method, ds, n:int=4, device="cpu", title:str=""):
         pred = (lg[0] > 0).cpu().numpy() if lg.shape[0] == 1 else lg.argmax(0).cpu().numpy()
         if raw["fixations"] is not None: show_heatmap(raw["image"], heatmap(raw["fixations"], size=raw["image"].shape[:2], sigma=ds.sigma), ax=axs[r, 0])
         else: show_mask(raw["image"], np.zeros(raw["image"].shape[:2], bool), ax=axs[r, 0])
-        show_mask(raw["image"], raw["mask"], ax=axs[r, 1], color="lime")
-        show_mask(raw["image"], pred > 0, ax=axs[r, 2], color="magenta")
         gt = np.asarray(ds.source.mask(ds.ids[int(i)]))
+        if lg.shape[0] == 1:
+            show_mask(raw["image"], raw["mask"], ax=axs[r, 1], color="lime")
+            show_mask(raw["image"], pred > 0, ax=axs[r, 2], color="magenta")
+            axs[r, 2].set_title(f"prediction (Dice {100 * binary_dice(pred > 0, gt > 0):.1f}%)")
+        else:                                            # several classes (ACDC: RV, MYO, LV): one outline colour per class
+            for ax, m in ((axs[r, 1], gt), (axs[r, 2], pred)):
+                for c in range(1, lg.shape[0]): show_mask(raw["image"] if c == 1 else None, m == c, ax=ax, color=_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)])
+            names = getattr(ds.source, "class_names", None) or [f"class {c}" for c in range(lg.shape[0])]
+            key = ", ".join(f"{names[c]} {_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)]}" for c in range(1, lg.shape[0]))
+            axs[r, 2].set_title(f"prediction ({key})", fontsize=9)
         axs[r, 0].set_title(f"{ds.ids[int(i)]}: gaze"); axs[r, 1].set_title("ground truth")
-        axs[r, 2].set_title(f"prediction (Dice {100 * binary_dice(pred > 0, gt > 0):.1f}%)" if lg.shape[0] == 1 else "prediction")
     method.train()
     fig.suptitle(title); fig.tight_layout()
     return fig
