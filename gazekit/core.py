@@ -121,6 +121,11 @@ def get_device(pref:str="auto"):
     return dev
 
 # %% ../nbs/00_core.ipynb #e66ea026
+def _umask() -> int:
+    "The process umask (read by setting and restoring it)."
+    m = os.umask(0o022); os.umask(m)
+    return m
+
 @contextlib.contextmanager
 def atomic_path(path:str|os.PathLike, suffix:str|None=None):
     "Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds."
@@ -130,6 +135,7 @@ def atomic_path(path:str|os.PathLike, suffix:str|None=None):
                                dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~_umask())                   # mkstemp makes it private (0600); the result gets a normal file's mode
     try:
         yield tmp
         os.replace(tmp, path)
