@@ -386,7 +386,11 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     tab["setting"] = [paper_setting(l, m) for l, m in zip(tab.label, tab.method)]
     tab = tab.merge(ref, on=["dataset", "method", "setting"], how="left").drop(columns="setting")
     tab["gap"] = tab.dice - tab.paper_dice
-    return tab
+    load_methods()                                       # rows in the registry's order: baselines first, then the methods, variants after
+    rank = {m: i for i, m in enumerate(METHODS)}
+    key = [(rank.get(m, len(rank)), l != m, l) for m, l in zip(tab.method, tab.label)]
+    tab["_k"] = key; tab["_d"] = tab.dataset.map({d: i for i, d in enumerate(dict.fromkeys(tab.dataset))})
+    return tab.sort_values(["_d", "profile", "_k", "protocol"], kind="stable").drop(columns=["_k", "_d"]).reset_index(drop=True)
 
 # %% ../nbs/20_experiments.ipynb #ca81bdf3
 _METRIC_COLS = {"dice": "Dice (%)", "iou": "IoU (%)", "hd95": "HD95 (px)", "asd": "ASD (px)"}

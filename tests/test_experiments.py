@@ -69,6 +69,8 @@ def test_paper_numbers_stand_beside_their_setting_only():
                  hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
             for d, m, l in (("acdc", "hgdtgl", "hgdtgl"), ("acdc", "hgdtgl", "hgdtgl+labeled=10%"), ("acdc", "hgdtgl", "hgdtgl+gazemix=false"),
                             ("kvasir-seg", "fgi", "fgi"), ("kvasir-seg", "fgi", "fgi [teacher]"), ("kvasir-seg", "gazemedseg", "gazemedseg+levels=3"))]
+    order = summarize(pd.DataFrame(rows)).label.tolist()           # registry order (gazemedseg before fgi), each method's variants after it
+    assert order == ["hgdtgl", "hgdtgl+gazemix=false", "hgdtgl+labeled=10%", "gazemedseg+levels=3", "fgi", "fgi [teacher]"]
     tab = summarize(pd.DataFrame(rows)).set_index("label")
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
