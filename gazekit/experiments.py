@@ -429,24 +429,25 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
     return "\n".join(lines)
 
 def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
-    "Dice of every run (dots), mean per method (bar) and the paper's number (black diamond), one panel per dataset and protocol."
+    "Dice of every run (dots), mean per method (bar) and the paper's number (black diamond), one panel (row) per dataset and protocol, in the table's order."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = runs[runs.status == "ok"].copy(); ok["dice"] = 100 * ok.dice.astype(float)
-    panels = list(ok.groupby(["dataset", "protocol"], sort=False).groups)
-    fig, axs = plt.subplots(1, len(panels), figsize=(1.6 + 1.4 * ok.label.nunique() * len(panels), 4), squeeze=False)
-    for ax, (ds, pr) in zip(axs[0], panels):
+    groups = ok.groupby(["dataset", "protocol"], sort=False)
+    panels, n = list(groups.groups), int(groups.label.nunique().max())
+    fig, axs = plt.subplots(len(panels), 1, figsize=(2 + 1.1 * n, 3.8 * len(panels)), squeeze=False)
+    for ax, (ds, pr) in zip(axs[:, 0], panels):
         d = ok[(ok.dataset == ds) & (ok.protocol == pr)]
-        order = list(dict.fromkeys(d.label))
+        t = tab[(tab.dataset == ds) & (tab.protocol == pr)].drop_duplicates("label").set_index("label")
+        order = [l for l in t.index if l in set(d.label)] + [l for l in dict.fromkeys(d.label) if l not in t.index]
         sns.barplot(data=d, x="label", y="dice", order=order, ax=ax, color="lightsteelblue", errorbar=None)
         sns.stripplot(data=d, x="label", y="dice", order=order, ax=ax, color="navy", size=5, jitter=0.15)
-        t = tab[(tab.dataset == ds) & (tab.protocol == pr)].set_index("label")
+        shown = False
         for i, lab in enumerate(order):
             if lab in t.index and not pd.isna(t.loc[lab, "paper_dice"]):
-                ax.plot(i, t.loc[lab, "paper_dice"], marker="D", color="black", ms=7, label="paper" if i == 0 else None)
+                ax.plot(i, t.loc[lab, "paper_dice"], marker="D", color="black", ms=7, ls="none", label=None if shown else "paper"); shown = True
+        if shown: ax.legend(loc="lower right")
         ax.set_title(f"{ds}, {pr} protocol"); ax.set_xlabel(""); ax.set_ylabel("test Dice (%)")
         ax.tick_params(axis="x", rotation=30)
-    handles, labels = axs[0, 0].get_legend_handles_labels()
-    if handles: axs[0, 0].legend(handles[:1], labels[:1], loc="lower right")
     fig.tight_layout()
     return fig
 
