@@ -10,7 +10,8 @@ from gazekit.methods.core import get_method
 from gazekit.train import TrainConfig, Trainer, training_batch
 
 
-@pytest.mark.parametrize("name,opts", [("labeled", {}), ("mt", {}), ("hgdtgl", {}), ("hgdtgl", {"gazemix": False, "gaze_loss": False})])
+@pytest.mark.parametrize("name,opts", [("labeled", {}), ("mt", {}), ("hgdtgl", {}), ("hgdtgl", {"gazemix": False, "gaze_loss": False}),
+                                       ("hgdtgl", {"mix_ramp": True, "mix_rectify": True})])
 def test_semi_methods_train_and_score_volumes(tmp_path, name, opts):
     from test_data import write_acdc
     root = write_acdc(tmp_path, n_train=8)
@@ -50,3 +51,11 @@ def test_mean_teacher_normalises_labelled_and_unlabelled_apart(split):
     a, b = m._student(x, lab)["logits"], m._student(x2, lab)["logits"]
     assert torch.allclose(a[lab], b[lab], atol=1e-6) == split
     assert not torch.allclose(a[~lab], b[~lab])
+
+
+def test_gazemix_teacher_labels_ramp_up_only_when_asked():
+    m = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_ramp=True, mix_weight=0.5, rampup=100)
+    w = [m.mix_pseudo_weight(s) for s in (0, 50, 100, 500)]
+    assert w[0] < 0.005 and w[0] < w[1] < w[2] and w[2] == w[3] == 0.5
+    flat = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_weight=0.5, rampup=100)
+    assert {flat.mix_pseudo_weight(s) for s in (0, 50, 500)} == {0.5}

@@ -51,11 +51,12 @@ def gaze_boxes(heat:torch.Tensor, threshold:float=0.3, margin:float=0.1) -> torc
     r = (ys[None] >= y0[:, None]) & (ys[None] <= y1[:, None]); c = (xs[None] >= x0[:, None]) & (xs[None] <= x1[:, None])
     return ((r[:, :, None] & c[:, None, :]) & (oky & okx)[:, None, None]).float()[:, None]
 
-def gaze_mix(x_l, y_l, x_u, y_u, heat_l, heat_u, threshold:float=0.3, margin:float=0.1):
-    "Two mixed batches and their targets: (x_l with x_u's gaze box, targets), (x_u with x_l's gaze box, targets); each target as (true part, pseudo part) with IGNORE_INDEX elsewhere."
+def gaze_mix(x_l, y_l, x_u, y_u, heat_l, heat_u, threshold:float=0.3, margin:float=0.1, rectify:bool=False):
+    "Two mixed batches and their targets: (x_l with x_u's gaze box, targets), (x_u with x_l's gaze box, targets); each target as (true part, pseudo part) with IGNORE_INDEX elsewhere. With `rectify`, the pseudo labels outside the unlabelled image's own gaze box are background (class 0)."
     bu, bl = gaze_boxes(heat_u, threshold, margin), gaze_boxes(heat_l, threshold, margin)
     ign = torch.full_like(y_l, IGNORE_INDEX)
     m_u, m_l = bu[:, 0].bool(), bl[:, 0].bool()
+    if rectify: y_u = torch.where(m_u, y_u, torch.zeros_like(y_u))                  # no anatomy where the reader never looked
     x1 = x_l * (1 - bu) + x_u * bu                                                  # labelled image, unlabelled anatomy pasted
     t1 = (torch.where(m_u, ign, y_l), torch.where(m_u, y_u, ign))
     x2 = x_u * (1 - bl) + x_l * bl                                                  # unlabelled image, labelled anatomy pasted
@@ -107,9 +108,12 @@ class MeanTeacher(_SemiBase):
         self.teacher = copy.deepcopy(self.student)
         for p in self.teacher.parameters(): p.requires_grad_(False)
 
-    def ramp(self, step:int) -> float:
-        n = self.rampup if self.rampup > 1 else self.rampup * (self.total_iterations or 30000)
-        return self.consistency * sigmoid_rampup(step, n)
+    @property
+    def ramp_length(self) -> float:
+        "Steps of the sigmoid ramp-up: `rampup` steps, or a fraction of the run where `rampup` <= 1."
+        return self.rampup if self.rampup > 1 else self.rampup * (self.total_iterations or 30000)
+
+    def ramp(self, step:int) -> float: return self.consistency * sigmoid_rampup(step, self.ramp_length)
 
     def _noisy(self, x): return x + (torch.randn_like(x) * self.noise).clamp(-2 * self.noise, 2 * self.noise)
 
@@ -149,10 +153,15 @@ class MeanTeacher(_SemiBase):
 class HGDTGL(MeanTeacher):
     "HG-DTGL (gazekit's design): mean teacher + GazeMix (gaze-guided bidirectional copy-paste) + MGP gates + Gaze Loss."
     def __init__(self, gazemix:bool=True, mgp:bool=True, gaze_loss:bool=True, mix_weight:float=0.5, gaze_weight:float=0.5,
-                 box_threshold:float=0.3, box_margin:float=0.1, **kw):
+                 box_threshold:float=0.3, box_margin:float=0.1, mix_ramp:bool=False, mix_rectify:bool=False, **kw):
         super().__init__(gates=mgp, **kw)
         self.gazemix, self.mgp, self.gaze_loss = gazemix, mgp, gaze_loss and mgp
         self.mix_weight, self.gaze_weight, self.box_threshold, self.box_margin = float(mix_weight), float(gaze_weight), box_threshold, box_margin
+        self.mix_ramp, self.mix_rectify = bool(mix_ramp), bool(mix_rectify)
+
+    def mix_pseudo_weight(self, step:int) -> float:
+        "The weight of GazeMix's teacher labels: `mix_weight`, or with `mix_ramp` `mix_weight` times the consistency ramp's shape (e^-5 at step 0, 1 from the end of the ramp on)."
+        return self.mix_weight * (sigmoid_rampup(step, self.ramp_length) if self.mix_ramp else 1.0)
 
     def _gaze_loss(self, perception, heat):
         return torch.stack([F.binary_cross_entropy_with_logits(p, F.interpolate(heat, size=p.shape[-2:], mode="bilinear", align_corners=False))
@@ -170,9 +179,10 @@ class HGDTGL(MeanTeacher):
             xl, yl, hl = x[lab][:n], y[lab][:n], heat[lab][:n]
             xu, hu, yu = x[~lab][:n], heat[~lab][:n], t["logits"][:n].argmax(1)
             mix = 0
-            for xm, (true, pseudo) in gaze_mix(xl, yl, xu, yu, hl, hu, self.box_threshold, self.box_margin):
+            wp = self.mix_pseudo_weight(step)
+            for xm, (true, pseudo) in gaze_mix(xl, yl, xu, yu, hl, hu, self.box_threshold, self.box_margin, self.mix_rectify):
                 lg = self.student(xm)["logits"]
-                mix = mix + seg_loss(lg, true, 0.5, 0.5) + self.mix_weight * seg_loss(lg, pseudo, 0.5, 0.5)
+                mix = mix + seg_loss(lg, true, 0.5, 0.5) + wp * seg_loss(lg, pseudo, 0.5, 0.5)
             loss = loss + mix / 2; logs["gazemix"] = (mix / 2).detach()
         if self.gaze_loss:
             g = self._gaze_loss(out["perception"], heat)
