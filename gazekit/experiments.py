@@ -21,10 +21,10 @@ from .train import TrainConfig, Trainer
 from .methods.core import METHODS, get_method, load_methods
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'build_method', 'final_metrics', 'device_name',
-           'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions', 'train_notebook',
-           'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting', 'summarize',
-           'summary_markdown', 'plot_summary', 'report', 'run_demo']
+__all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics',
+           'device_name', 'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions',
+           'train_notebook', 'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting',
+           'summarize', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
 
 # %% ../nbs/20_experiments.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -128,11 +128,17 @@ def build_data(spec:RunSpec, progress:bool=False) -> dict:
     return dict(train=load_dataset(spec.dataset, split="train", supervision=sup, val_fraction=vf, progress=progress, **common),
                 eval=load_dataset(spec.dataset, split="val", supervision=sup, val_fraction=vf, **common), test=test)
 
+def dataset_defaults(spec:RunSpec, train_ds) -> dict:
+    "The method's options that come from the training dataset (its `from_dataset` names), where the run does not set them."
+    cls = METHODS.lookup(spec.method, "build_method")
+    return {k: getattr(train_ds, k) for k in cls.from_dataset if k not in spec.method_options and hasattr(train_ds, k)}
+
 def build_method(spec:RunSpec, data:dict):
     "The registered method with the run's network and options, sized for the dataset; its weights are initialised from the run's seed."
     seed_everything(spec.seed)                           # the initial weights belong to the seed, as the batches do
     src = data["test"].source
-    return get_method(spec.method, num_classes=src.num_classes, in_channels=src.channels, **spec.model_options(), **spec.method_options)
+    return get_method(spec.method, num_classes=src.num_classes, in_channels=src.channels, **spec.model_options(),
+                      **dataset_defaults(spec, data["train"]), **spec.method_options)
 
 # %% ../nbs/20_experiments.ipynb #7dbae314
 def _clean_metrics(m:dict) -> dict: return {k: v for k, v in m.items() if k != "per_image"}
@@ -198,7 +204,7 @@ def write_records(out, spec:RunSpec, trainer:Trainer, metrics:dict, per_image:pd
     "Write `config.json`, `metrics.json` and `per_image.csv` of a finished run into `out`."
     out = Path(out)
     cfg = {"spec": asdict(spec), "label": spec.label, "train_config": asdict(trainer.cfg), "model": spec.model_options(),
-           "device": device_name(trainer.device), "commit": git_commit(), "wall_s": round(wall_s, 1),
+           "from_dataset": dataset_defaults(spec, trainer.train_ds), "device": device_name(trainer.device), "commit": git_commit(), "wall_s": round(wall_s, 1),
            "finished": datetime.datetime.now().isoformat(timespec="seconds"),
            "versions": {"gazekit": gazekit.__version__, "torch": torch.__version__, "python": platform.python_version()},
            "n_train": len(trainer.train_ds), "n_eval": len(trainer.eval_ds) if trainer.eval_ds is not None else 0}

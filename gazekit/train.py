@@ -32,6 +32,7 @@ class Method(nn.Module):
     def predict_batch(self, batch:dict) -> torch.Tensor: return self.predict(batch["image"])   # methods that read more than the image (FGI's text) override this
     total_iterations: int|None = None   # set by the Trainer: the run's length (for schedules such as a consistency ramp)
     labeled_fraction: float|None = None  # semi-supervised methods: the share of each batch drawn from the labelled samples
+    from_dataset: tuple = ()             # options that default to the training dataset's attribute of that name (GradTrack's gaze `sigma`)
     def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
 
 # %% ../nbs/08_train.ipynb #9b3c6938

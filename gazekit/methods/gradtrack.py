@@ -92,6 +92,7 @@ def gradtrack_forward(net:ReferenceUNet, x, attention=None, aux=None, given=None
 class GradTrack(Method):
     "GradTrack (gazekit's design): reverse-truncated track maps supervise the decoder stages; Track Attention gates them; the image alone at test time."
     supervision = "gaze"
+    from_dataset = ("sigma",)                  # the track maps' Gaussian width is the dataset's gaze sigma unless set
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  order:str="time", weights:str="duration", attention:bool=True, multilevel:bool=True, forcing:float=0.5,
                  threshold:float=0.5, sigma:float=70.0, stages:int=4, **model_cfg):
