@@ -263,14 +263,18 @@ def gaze_grid(samples, n:int=4, indices=None, sigma:float=70, thresholds=(0.5, 0
     return fig
 
 # %% ../nbs/04_viz.ipynb #f1c0ef58
-def save_figure(fig:Figure, path:str|os.PathLike, dpi:int=120, close:bool=True, **kwargs) -> Path:
-    "Save `fig` to `path` atomically (format from the suffix, tight bounding box), then close it; returns the path."
+def save_figure(fig:Figure, path:str|os.PathLike, dpi:int=120, close:bool=True, colors:int|None=None, **kwargs) -> Path:
+    "Save `fig` to `path` atomically (format from the suffix, tight bounding box), then close it; returns the path. `colors` (PNG only): quantise to that many colours, for figures kept in git."
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
     kwargs.setdefault("bbox_inches", "tight")
     try:
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=fmt, **kwargs)
+            if colors and fmt == "png":
+                from PIL import Image
+                buf = io.BytesIO(); fig.savefig(buf, dpi=dpi, format="png", **kwargs); buf.seek(0)
+                Image.open(buf).quantize(colors, method=Image.Quantize.FASTOCTREE).save(tmp, format="PNG", optimize=True)
+            else: fig.savefig(tmp, dpi=dpi, format=fmt, **kwargs)
     finally:
         if close: plt.close(fig)
     return path
