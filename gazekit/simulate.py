@@ -138,12 +138,11 @@ def simulate_fixations(mask:np.ndarray, rng:np.random.Generator|int|None=None, p
 
 # %% ../nbs/02_simulate.ipynb #13b16790
 def fit_kvasir(root) -> SimulatorParams:
-    "Fit the simulator on all Kvasir-SEG images with real GazeMedSeg gaze under the data root."
-    from PIL import Image
-    from gazekit.gaze import read_gazemedseg_csv
-    root = Path(root)
-    fx = read_gazemedseg_csv(root/"gazemedseg"/"kvasir_fixation.csv")
-    masks = {i: (lambda i=i: np.asarray(Image.open(root/"kvasir-seg"/"masks"/f"{i}.jpg").convert("L")) >= 128) for i in fx}
+    "Fit the simulator on all Kvasir-SEG images with real GazeMedSeg gaze under the data root (read through the dataset's own readers)."
+    from gazekit.data import KvasirSEG                          # here, not at the top: gazekit.data simulates gaze with this module
+    src = KvasirSEG(root)
+    fx = src.all_gaze()
+    masks = {i: (lambda i=i: src.mask(i).astype(bool)) for i in fx}
     return fit_simulator(fx, masks, source=f"fitted on the real Kvasir-SEG gaze (GazeMedSeg, {len(fx)} images) by fit_kvasir")
 
 # %% ../nbs/02_simulate.ipynb #38d48bf2
