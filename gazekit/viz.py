@@ -23,7 +23,7 @@ from .gaze import Fixations, binary_dice, heatmap, levels, truncate
 
 # %% auto #0
 __all__ = ['LEVEL_COLORS', 'PANEL_TITLES', 'SCANPATH_NOTE', 'as_rgb', 'show_heatmap', 'show_mask', 'show_scanpath', 'show_levels',
-           'gaze_panel', 'gaze_grid', 'save_figure', 'GazeExplorer']
+           'gaze_panel', 'gaze_grid', 'quantize_png', 'save_figure', 'GazeExplorer']
 
 # %% ../nbs/04_viz.ipynb #299af23f
 def as_rgb(image) -> np.ndarray:
@@ -263,6 +263,13 @@ def gaze_grid(samples, n:int=4, indices=None, sigma:float=70, thresholds=(0.5, 0
     return fig
 
 # %% ../nbs/04_viz.ipynb #f1c0ef58
+def quantize_png(png:bytes, colors:int=256) -> bytes:
+    "A PNG (bytes) re-encoded with a palette of `colors` colours: 4 to 8 times smaller for figures of photos, same pixels grid."
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(png)).quantize(colors, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
 def save_figure(fig:Figure, path:str|os.PathLike, dpi:int=120, close:bool=True, colors:int|None=None, **kwargs) -> Path:
     "Save `fig` to `path` atomically (format from the suffix, tight bounding box), then close it; returns the path. `colors` (PNG only): quantise to that many colours, for figures kept in git."
     path = Path(path)
@@ -271,9 +278,8 @@ def save_figure(fig:Figure, path:str|os.PathLike, dpi:int=120, close:bool=True, 
     try:
         with atomic_path(path) as tmp:
             if colors and fmt == "png":
-                from PIL import Image
-                buf = io.BytesIO(); fig.savefig(buf, dpi=dpi, format="png", **kwargs); buf.seek(0)
-                Image.open(buf).quantize(colors, method=Image.Quantize.FASTOCTREE).save(tmp, format="PNG", optimize=True)
+                buf = io.BytesIO(); fig.savefig(buf, dpi=dpi, format="png", **kwargs)
+                tmp.write_bytes(quantize_png(buf.getvalue(), colors))
             else: fig.savefig(tmp, dpi=dpi, format=fmt, **kwargs)
     finally:
         if close: plt.close(fig)

@@ -5,23 +5,22 @@ Only files git tracks are touched (finished runs; a run in progress is left alon
 
     python tools/shrink_records.py reports/quick
 """
-import base64, io, json, os, subprocess, sys, tempfile
+import base64, io, json, subprocess, sys
 from pathlib import Path
 from PIL import Image
-
-def _replace(path:Path, data:bytes):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as f: f.write(data)
-    os.chmod(tmp, 0o644); os.replace(tmp, path)
+from gazekit.core import atomic_write
+from gazekit.viz import quantize_png
 
 def shrink_png(path:Path) -> int:
-    im = Image.open(path)
-    if im.mode == "P": return 0
-    buf = io.BytesIO(); im.quantize(256, method=Image.Quantize.FASTOCTREE).save(buf, format="PNG", optimize=True)
-    if buf.tell() >= path.stat().st_size: return 0
-    saved = path.stat().st_size - buf.tell(); _replace(path, buf.getvalue()); return saved
+    "Re-encode a PNG with a 256-colour palette where that is smaller; the bytes saved."
+    if Image.open(path).mode == "P": return 0
+    small, before = quantize_png(path.read_bytes()), path.stat().st_size
+    if len(small) >= before: return 0
+    with atomic_write(path, "wb") as f: f.write(small)
+    return before - len(small)
 
 def shrink_notebook(path:Path) -> int:
+    "Turn the PNG outputs of an executed notebook into JPEGs (quality 80); the bytes saved."
     nb = json.loads(path.read_text()); n = 0
     for c in nb.get("cells", []):
         for o in c.get("outputs", []):
@@ -31,7 +30,8 @@ def shrink_notebook(path:Path) -> int:
             buf = io.BytesIO(); Image.open(io.BytesIO(base64.b64decode(png))).convert("RGB").save(buf, "JPEG", quality=80)
             del d["image/png"]; d["image/jpeg"] = base64.b64encode(buf.getvalue()).decode(); n += 1
     if not n: return 0
-    before = path.stat().st_size; _replace(path, (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode())
+    before = path.stat().st_size
+    with atomic_write(path) as f: f.write(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return before - path.stat().st_size
 
 if __name__ == "__main__":
