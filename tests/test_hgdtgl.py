@@ -11,7 +11,7 @@ from gazekit.train import TrainConfig, Trainer, training_batch
 
 
 @pytest.mark.parametrize("name,opts", [("labeled", {}), ("mt", {}), ("hgdtgl", {}), ("hgdtgl", {"gazemix": False, "gaze_loss": False}),
-                                       ("hgdtgl", {"mix_ramp": True, "mix_rectify": True})])
+                                       ("hgdtgl", {"mix_ramp": False, "mix_rectify": False})])
 def test_semi_methods_train_and_score_volumes(tmp_path, name, opts):
     from test_data import write_acdc
     root = write_acdc(tmp_path, n_train=8)
@@ -53,9 +53,10 @@ def test_mean_teacher_normalises_labelled_and_unlabelled_apart(split):
     assert not torch.allclose(a[~lab], b[~lab])
 
 
-def test_gazemix_teacher_labels_ramp_up_only_when_asked():
-    m = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_ramp=True, mix_weight=0.5, rampup=100)
+def test_gazemix_teacher_labels_ramp_up_by_default_and_flat_when_asked():
+    m = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_weight=0.5, rampup=100)
+    assert m.mix_ramp and m.mix_rectify                      # gazekit's GazeMix is the default; the paper's is mix_ramp=False, mix_rectify=False
     w = [m.mix_pseudo_weight(s) for s in (0, 50, 100, 500)]
     assert w[0] < 0.005 and w[0] < w[1] < w[2] and w[2] == w[3] == 0.5
-    flat = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_weight=0.5, rampup=100)
+    flat = get_method("hgdtgl", num_classes=4, in_channels=1, width=0.0625, mix_ramp=False, mix_weight=0.5, rampup=100)
     assert {flat.mix_pseudo_weight(s) for s in (0, 50, 500)} == {0.5}

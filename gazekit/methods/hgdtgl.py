@@ -153,7 +153,7 @@ class MeanTeacher(_SemiBase):
 class HGDTGL(MeanTeacher):
     "HG-DTGL (gazekit's design): mean teacher + GazeMix (gaze-guided bidirectional copy-paste) + MGP gates + Gaze Loss."
     def __init__(self, gazemix:bool=True, mgp:bool=True, gaze_loss:bool=True, mix_weight:float=0.5, gaze_weight:float=0.5,
-                 box_threshold:float=0.3, box_margin:float=0.1, mix_ramp:bool=False, mix_rectify:bool=False, **kw):
+                 box_threshold:float=0.3, box_margin:float=0.1, mix_ramp:bool=True, mix_rectify:bool=True, **kw):
         super().__init__(gates=mgp, **kw)
         self.gazemix, self.mgp, self.gaze_loss = gazemix, mgp, gaze_loss and mgp
         self.mix_weight, self.gaze_weight, self.box_threshold, self.box_margin = float(mix_weight), float(gaze_weight), box_threshold, box_margin
