@@ -24,7 +24,7 @@ from .methods.core import METHODS, get_method, load_methods
 __all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics',
            'device_name', 'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions',
            'train_notebook', 'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting',
-           'summarize', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
+           'run_setting', 'summarize', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
 
 # %% ../nbs/20_experiments.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -373,8 +373,16 @@ def paper_setting(label:str, method:str) -> str|None:
         return getattr(METHODS.get(method), "paper_setting", "") or ""
     return label[len(method) + 1:] if label.startswith(method + "+") else None
 
+def run_setting(label:str, method:str) -> str:
+    "The experimental setting a row belongs to: the values of the options its method's `paper_setting` names ('labeled=5%' or 'labeled=10%' for the semi-supervised methods); '' for a method with one setting."
+    load_methods()
+    base = getattr(METHODS.get(method), "paper_setting", "") or ""
+    if not base: return ""
+    opts = dict(o.split("=", 1) for o in label.split(" [")[0].split("+")[1:] if "=" in o)
+    return "+".join(f"{k}={opts.get(k, v)}" for k, v in (o.split("=", 1) for o in base.split("+")))
+
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
-    "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside, the gap."
+    "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside, the gap; rows grouped by setting (the paper's first), then in the registry's order."
     ok = runs[runs.status == "ok"].copy()
     for k in ("dice", "iou", "last_dice"): ok[k] = 100 * ok[k].astype(float)
     keys = ["dataset", "label", "protocol", "profile"]
@@ -394,15 +402,17 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     tab["gap"] = tab.dice - tab.paper_dice
     load_methods()                                       # rows in the registry's order: baselines first, then the methods, variants after
     rank = {m: i for i, m in enumerate(METHODS)}
+    tab["setting"] = [run_setting(l, m) for l, m in zip(tab.label, tab.method)]
     key = [(rank.get(m, len(rank)), l != m, l) for m, l in zip(tab.method, tab.label)]
-    tab["_k"] = key; tab["_d"] = tab.dataset.map({d: i for i, d in enumerate(dict.fromkeys(tab.dataset))})
-    return tab.sort_values(["_d", "profile", "_k", "protocol"], kind="stable").drop(columns=["_k", "_d"]).reset_index(drop=True)
+    first = [s != run_setting(m, m) for s, m in zip(tab.setting, tab.method)]   # the paper's default setting before the others
+    tab["_k"] = key; tab["_s"] = list(zip(first, tab.setting)); tab["_d"] = tab.dataset.map({d: i for i, d in enumerate(dict.fromkeys(tab.dataset))})
+    return tab.sort_values(["_d", "profile", "_s", "_k", "protocol"], kind="stable").drop(columns=["_k", "_s", "_d"]).reset_index(drop=True)
 
 # %% ../nbs/20_experiments.ipynb #ca81bdf3
 _METRIC_COLS = {"dice": "Dice (%)", "iou": "IoU (%)", "hd95": "HD95 (px)", "asd": "ASD (px)"}
 
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
-    "The summary as a Markdown document: one table per dataset and profile, protocols labelled, failed runs listed."
+    "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, failed runs listed."
     lines = [f"# {title}", "",
              "Rebuilt by `gazekit report` from the run records (`runs/*/*/*/seed*/metrics.json`); nothing here is typed in. "
              "Dice and IoU in percent, per test image (per 3D test volume for slice datasets such as ACDC), then averaged; HD95 and ASD in pixels of the original "
@@ -411,8 +421,8 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
              "test split; *gap* = ours − paper.", ""]
     for p, desc in PROTOCOLS.items(): lines.append(f"- **{p} protocol**: {desc}.")
     lines.append("")
-    for (ds, prof), t in tab.groupby(["dataset", "profile"], sort=False):
-        lines += [f"## {ds}, profile `{prof}`", ""]
+    for (ds, prof, setting), t in tab.groupby(["dataset", "profile", "setting"], sort=False):
+        lines += [f"## {ds}{', ' + setting if setting else ''}, profile `{prof}`", ""]
         if getattr(DATASETS.get(ds), "gaze_kind", "real") == "simulated":
             lines += [f"Gaze: **simulated** with `gazekit.simulate` ({ds} has no recorded gaze); a paper that used real gaze is not compared like for like.", ""]
         lines += [
@@ -435,15 +445,18 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
     return "\n".join(lines)
 
 def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
-    "Dice of every run (dots), mean per method (bar) and the paper's number (black diamond), one panel (row) per dataset and protocol, in the table's order."
+    "Dice of every run (dots), mean per method (bar) and the paper's number (black diamond), one panel (row) per dataset, setting and protocol, in the table's order."
     import matplotlib.pyplot as plt, seaborn as sns
     ok = runs[runs.status == "ok"].copy(); ok["dice"] = 100 * ok.dice.astype(float)
-    groups = ok.groupby(["dataset", "protocol"], sort=False)
-    panels, n = list(groups.groups), int(groups.label.nunique().max())
+    ok["setting"] = [run_setting(l, m) for l, m in zip(ok.label, ok.method)]
+    keys = ["dataset", "setting", "protocol"]
+    panels = [k for k in dict.fromkeys(zip(*(tab[c] for c in keys))) if k in set(zip(*(ok[c] for c in keys)))]
+    panels += [k for k in dict.fromkeys(zip(*(ok[c] for c in keys))) if k not in panels]
+    n = int(ok.groupby(keys).label.nunique().max())
     fig, axs = plt.subplots(len(panels), 1, figsize=(2 + 1.1 * n, 3.8 * len(panels)), squeeze=False)
-    for ax, (ds, pr) in zip(axs[:, 0], panels):
-        d = ok[(ok.dataset == ds) & (ok.protocol == pr)]
-        t = tab[(tab.dataset == ds) & (tab.protocol == pr)].drop_duplicates("label").set_index("label")
+    for ax, (ds, setting, pr) in zip(axs[:, 0], panels):
+        d = ok[(ok.dataset == ds) & (ok.setting == setting) & (ok.protocol == pr)]
+        t = tab[(tab.dataset == ds) & (tab.setting == setting) & (tab.protocol == pr)].drop_duplicates("label").set_index("label")
         order = [l for l in t.index if l in set(d.label)] + [l for l in dict.fromkeys(d.label) if l not in t.index]
         sns.barplot(data=d, x="label", y="dice", order=order, ax=ax, color="lightsteelblue", errorbar=None)
         sns.stripplot(data=d, x="label", y="dice", order=order, ax=ax, color="navy", size=5, jitter=0.15)
@@ -452,8 +465,9 @@ def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
             if lab in t.index and not pd.isna(t.loc[lab, "paper_dice"]):
                 ax.plot(i, t.loc[lab, "paper_dice"], marker="D", color="black", ms=7, ls="none", label=None if shown else "paper"); shown = True
         if shown: ax.legend(loc="lower right")
-        ax.set_title(f"{ds}, {pr} protocol"); ax.set_xlabel(""); ax.set_ylabel("test Dice (%)")
-        ax.tick_params(axis="x", rotation=30)
+        ax.set_title(f"{ds}{', ' + setting if setting else ''}, {pr} protocol"); ax.set_xlabel(""); ax.set_ylabel("test Dice (%)")
+        ticks = [l.replace(f"+{setting}", "") if setting else l for l in order]   # the panel's title names the setting
+        ax.set_xticks(range(len(order)), [t.replace("+", "\n+") for t in ticks], fontsize=8)
     fig.tight_layout()
     return fig
 

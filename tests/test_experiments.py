@@ -67,10 +67,11 @@ def test_paper_numbers_stand_beside_their_setting_only():
     assert paper_setting("gaze", "gaze") == "" and paper_setting("fgi [teacher]", "fgi") is None
     rows = [dict(dataset=d, method=m, label=l, protocol="paper", profile="quick", seed=0, status="ok", dice=0.5, iou=0.4,
                  hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
-            for d, m, l in (("acdc", "hgdtgl", "hgdtgl"), ("acdc", "hgdtgl", "hgdtgl+labeled=10%"), ("acdc", "hgdtgl", "hgdtgl+gazemix=false"),
+            for d, m, l in (("acdc", "mt", "mt+labeled=10%"), ("acdc", "hgdtgl", "hgdtgl"), ("acdc", "hgdtgl", "hgdtgl+labeled=10%"),
+                            ("acdc", "mt", "mt"), ("acdc", "hgdtgl", "hgdtgl+gazemix=false"),
                             ("kvasir-seg", "fgi", "fgi"), ("kvasir-seg", "fgi", "fgi [teacher]"), ("kvasir-seg", "gazemedseg", "gazemedseg+levels=3"))]
-    order = summarize(pd.DataFrame(rows)).label.tolist()           # registry order (gazemedseg before fgi), each method's variants after it
-    assert order == ["hgdtgl", "hgdtgl+gazemix=false", "hgdtgl+labeled=10%", "gazemedseg+levels=3", "fgi", "fgi [teacher]"]
+    order = summarize(pd.DataFrame(rows)).label.tolist()           # the paper's setting first, then registry order (gazemedseg before fgi), variants after
+    assert order == ["mt", "hgdtgl", "hgdtgl+gazemix=false", "mt+labeled=10%", "hgdtgl+labeled=10%", "gazemedseg+levels=3", "fgi", "fgi [teacher]"]
     tab = summarize(pd.DataFrame(rows)).set_index("label")
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
@@ -79,6 +80,9 @@ def test_paper_numbers_stand_beside_their_setting_only():
     md = summary_markdown(summarize(pd.DataFrame(rows)))
     acdc, kvasir = md.split("## kvasir-seg")[0].split("## acdc")[1], md.split("## kvasir-seg")[1]
     assert "Gaze: **simulated**" in acdc and "simulated" not in kvasir
+    assert "## acdc, labeled=5%, profile `quick`" in md and "## acdc, labeled=10%, profile `quick`" in md   # one table per setting
+    ten = md.split("## acdc, labeled=10%")[1].split("##")[0]
+    assert "| mt+labeled=10% |" in ten and "| hgdtgl+labeled=10% |" in ten and "| hgdtgl+gazemix=false |" not in ten
 
 
 def test_initial_weights_follow_the_seed():
