@@ -10,6 +10,7 @@ import zlib
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -24,7 +25,7 @@ from .core import register_method
 
 # %% auto #0
 __all__ = ['ORDERS', 'WEIGHTS', 'stage_tracks', 'track_maps', 'stage_sizes', 'batch_track_maps', 'TrackAttention',
-           'gradtrack_forward', 'GradTrack', 'track_figure']
+           'gradtrack_forward', 'GradTrack', 'track_figure', 'gate_dependence']
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #a84feaa9
 ORDERS, WEIGHTS = ("time", "shuffled"), ("duration", "uniform")
@@ -94,7 +95,7 @@ class GradTrack(Method):
     supervision = "gaze"
     from_dataset = ("sigma",)                  # the track maps' Gaussian width is the dataset's gaze sigma unless set
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
-                 order:str="time", weights:str="duration", attention:bool=True, multilevel:bool=True, forcing:float=0.5,
+                 order:str="time", weights:str="duration", attention:bool=True, multilevel:bool=True, forcing:float=0.0,
                  threshold:float=0.5, sigma:float=70.0, stages:int=4, **model_cfg):
         super().__init__()
         if model != "unet-ref":
@@ -178,3 +179,25 @@ def track_figure(method:GradTrack, ds, n:int=3, device=None):
 def figures(self:GradTrack, ds, n:int=3, device=None) -> dict:
     "The method's figures for a run's records: `tracks` (stage maps, Track Attention, prediction)."
     return {"tracks": track_figure(self, ds, n=n, device=device)}
+
+# %% ../../nbs/13_methods.gradtrack.ipynb #6a10f9f8
+@torch.no_grad()
+def gate_dependence(method:GradTrack, ds, device=None) -> pd.DataFrame:
+    "Dice (%), empty predictions and predicted foreground (%) of `method` on `ds` with Track Attention's gates from the image (test time), from the true track maps, and off (A = 0)."
+    from gazekit.gaze import binary_dice
+    if method.attention is None: raise ConfigError("the model has no Track Attention", where="gate_dependence", fix="use a model trained with attention=True.")
+    device = device or next(method.parameters()).device
+    was = method.training; method.eval()
+    rows = {k: [] for k in ("from the image (test time)", "from the true track maps", "off (A = 0)")}
+    for i in range(len(ds)):
+        s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
+        x = s["image"][None].to(device)
+        maps = batch_track_maps([s.get("fixations")], stage_sizes(*x.shape[-2:]), method.k, method.order, method.weights, method.sigma, 0, device)
+        for k, given in zip(rows, (None, maps, [torch.zeros_like(m) for m in maps])):
+            lg = gradtrack_forward(method.net, x, method.attention, method.aux, given=given)["logits"].float()
+            p = (F.interpolate(lg, size=gt.shape, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
+            rows[k].append((binary_dice(p, gt), p.mean()))
+    method.train(was)
+    return pd.DataFrame([{"gates": k, "dice": 100 * np.mean([d for d, _ in v]), "empty": sum(f == 0 for _, f in v),
+                          "foreground": 100 * np.mean([f for _, f in v])} for k, v in rows.items()]).set_index("gates")
+
