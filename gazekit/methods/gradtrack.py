@@ -191,6 +191,8 @@ def gate_dependence(method:GradTrack, ds, device=None) -> pd.DataFrame:
     rows = {k: [] for k in ("from the image (test time)", "from the true track maps", "off (A = 0)")}
     for i in range(len(ds)):
         s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
+        if s.get("fixations") is None:
+            raise ConfigError(f"sample {i} ({ds.ids[i]}) has no gaze track", where="gate_dependence", fix="score on data loaded with supervision='gaze' (fixations kept).")
         x = s["image"][None].to(device)
         maps = batch_track_maps([s.get("fixations")], stage_sizes(*x.shape[-2:]), method.k, method.order, method.weights, method.sigma, 0, device)
         for k, given in zip(rows, (None, maps, [torch.zeros_like(m) for m in maps])):
