@@ -24,7 +24,7 @@ from .methods.core import METHODS, get_method, load_methods
 __all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics',
            'device_name', 'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions',
            'train_notebook', 'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting',
-           'run_setting', 'summarize', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
+           'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
 
 # %% ../nbs/20_experiments.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -411,8 +411,14 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/20_experiments.ipynb #ca81bdf3
 _METRIC_COLS = {"dice": "Dice (%)", "iou": "IoU (%)", "hd95": "HD95 (px)", "asd": "ASD (px)"}
 
+def mode_note(label:str, method:str) -> str|None:
+    "What a `<variant> [<mode>]` row needs at test time, from its method's `mode_notes` (e.g. FGI's teacher reads a description); None for a headline row."
+    if not label.endswith("]") or " [" not in label: return None
+    load_methods()
+    return (getattr(METHODS.get(method), "mode_notes", None) or {}).get(label.rsplit(" [", 1)[1][:-1])
+
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
-    "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, failed runs listed."
+    "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, what a mode row needs at test time under its table, failed runs listed."
     lines = [f"# {title}", "",
              "Rebuilt by `gazekit report` from the run records (`runs/*/*/*/seed*/metrics.json`); nothing here is typed in. "
              "Dice and IoU in percent, per test image (per 3D test volume for slice datasets such as ACDC), then averaged; HD95 and ASD in pixels of the original "
@@ -436,6 +442,8 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             lines.append(f"| {r.label} | {r.protocol} | {r.seeds}{fail} | " + " | ".join(cells) +
                          f" | {int(r.nan_hd95)} | {_pm(r.last_dice, 0, 1)} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |")
         lines.append("")
+        notes = [f"- `{l}`: {n}." for l, n in ((l, mode_note(l, m)) for l, m in dict.fromkeys(zip(t.label, t.method))) if n]
+        if notes: lines += notes + [""]
     if runs is not None:
         bad = runs[runs.status != "ok"]
         if len(bad):

@@ -54,3 +54,14 @@ def test_smoke_run_through_papermill_with_its_figure(tmp_path):
     assert (out / "tracks.png").stat().st_size > 5_000
     assert json.loads((out / "config.json").read_text())["spec"]["data_options"]["thresholds"] == [0.5]
     assert "gradtrack+attention=false" in report(tmp_path)["markdown"].read_text()
+
+
+@pytest.mark.parametrize("kw,level", [({}, 0.5), ({"method_options": {"threshold": 0.4}}, 0.4), ({"data_options": {"thresholds": [0.35]}}, 0.35)])
+def test_the_level_is_the_training_datas_own(kw, level):
+    "The output head's pseudo-mask and the stage maps are cut at one level: the option's, else the training data's (its dataset's by default)."
+    from gazekit.experiments import build_data, build_method, resolve_run
+    spec = resolve_run(dataset="synthetic", method="gradtrack", profile="smoke", **kw)
+    data = build_data(spec)
+    assert data["train"].thresholds == (level,)
+    assert build_method(spec, data).threshold == level
+    assert resolve_run(dataset="nci-isbi", method="gradtrack", profile="smoke").data_options["thresholds"] == [0.2]

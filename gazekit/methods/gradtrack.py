@@ -22,6 +22,7 @@ from ..losses import bce_loss
 from ..models import ReferenceUNet
 from ..train import Method
 from .core import register_method
+from .gazemedseg import level_thresholds
 
 # %% auto #0
 __all__ = ['ORDERS', 'WEIGHTS', 'stage_tracks', 'track_maps', 'stage_sizes', 'batch_track_maps', 'TrackAttention',
@@ -93,10 +94,10 @@ def gradtrack_forward(net:ReferenceUNet, x, attention=None, aux=None, given=None
 class GradTrack(Method):
     "GradTrack (gazekit's design): reverse-truncated track maps supervise the decoder stages; Track Attention gates them; the image alone at test time."
     supervision = "gaze"
-    from_dataset = ("sigma",)                  # the track maps' Gaussian width is the dataset's gaze sigma unless set
+    from_dataset = ("sigma", "thresholds")     # the track maps' Gaussian width and the level: the dataset's unless set
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  order:str="time", weights:str="duration", attention:bool=True, multilevel:bool=True, forcing:float=0.0,
-                 threshold:float=0.5, sigma:float=70.0, stages:int=4, **model_cfg):
+                 threshold:float|None=None, thresholds=None, sigma:float=70.0, stages:int=4, **model_cfg):
         super().__init__()
         if model != "unet-ref":
             raise ConfigError(f"model={model!r}", where="gradtrack", fix="GradTrack works on the reference U-Net's four decoder stages: use it (no --encoder).")
@@ -105,7 +106,9 @@ class GradTrack(Method):
         for k, v, ok in (("order", order, ORDERS), ("weights", weights, WEIGHTS)):
             if v not in ok: raise ConfigError(f"{k}={v!r}", where="gradtrack", fix=f"use one of {', '.join(ok)}.")
         if not 0 <= forcing <= 1: raise ConfigError(f"forcing={forcing}", where="gradtrack", fix="a probability in [0, 1].")
-        self.order, self.weights, self.forcing, self.threshold, self.sigma, self.k = order, weights, float(forcing), float(threshold), float(sigma), 4
+        self.order, self.weights, self.forcing, self.sigma, self.k = order, weights, float(forcing), float(sigma), 4
+        # the level: `threshold` if set, else the training data's own level (`thresholds`, from `data_options`), else Kvasir-SEG's 0.5
+        self.threshold = float(threshold if threshold is not None else thresholds[0] if thresholds else 0.5)
         self.net = ReferenceUNet(in_channels=in_channels, num_classes=1, width=width, norm=norm, **model_cfg)
         f = self.net.unet_features
         chans = (f[3], f[2], f[1], f[5])                                           # decoder stages, coarse to fine
@@ -113,9 +116,9 @@ class GradTrack(Method):
         self.aux = nn.ModuleList([nn.Conv2d(c, 1, 1) for c in chans[:3]]) if multilevel else None
 
     @classmethod
-    def data_options(cls, dataset:str, threshold:float=0.5, **_) -> dict:
-        "One pseudo-mask level (the output head's target) at `threshold`."
-        return {"thresholds": [float(threshold)]}
+    def data_options(cls, dataset:str, threshold:float|None=None, **_) -> dict:
+        "One pseudo-mask level (the output head's target) at `threshold`, by default the dataset's first GazeMedSeg level (Kvasir-SEG 0.5, NCI-ISBI 0.2)."
+        return {"thresholds": [float(threshold if threshold is not None else level_thresholds(dataset, 1)[0])]}
 
     def predict(self, images): return gradtrack_forward(self.net, images, self.attention, self.aux)["logits"]
 
