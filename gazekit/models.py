@@ -7,6 +7,7 @@ Docs: https://gazekit.github.io/gazekit/models.html.md"""
 # %% ../nbs/06_models.ipynb #be7b786a
 from __future__ import annotations
 import difflib, inspect, math
+from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
@@ -15,8 +16,8 @@ import torch.nn.functional as F
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'ConvNormAct', 'DecoderStage', 'TimmUNet',
-           'ReferenceUNet', 'build_model']
+__all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'frozen_bn_stats', 'ConvNormAct', 'DecoderStage',
+           'TimmUNet', 'ReferenceUNet', 'build_model']
 
 # %% ../nbs/06_models.ipynb #66563a9b
 def count_parameters(model:nn.Module, trainable_only:bool=False) -> int:
@@ -40,6 +41,19 @@ def norm_layer(norm:str, channels:int, groups:int=8) -> nn.Module:
     if norm == "batch": return nn.BatchNorm2d(channels)
     if norm == "group": return nn.GroupNorm(_groups(channels, groups), channels)
     return nn.InstanceNorm2d(channels, affine=True)
+
+# %% ../nbs/06_models.ipynb #44f1b317
+@contextmanager
+def frozen_bn_stats(*modules:nn.Module):
+    "Inside: the BatchNorm layers of `modules` normalise by their batch as usual but leave their running averages (and batch count) as they were."
+    bns = [m for mod in modules for m in mod.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    saved = [(m.momentum, None if m.num_batches_tracked is None else m.num_batches_tracked.clone()) for m in bns]
+    for m in bns: m.momentum = 0.0                              # running = (1 - 0) * running + 0 * batch
+    try: yield
+    finally:
+        for m, (mom, n) in zip(bns, saved):
+            m.momentum = mom
+            if n is not None: m.num_batches_tracked.copy_(n)
 
 # %% ../nbs/06_models.ipynb #8f239a83
 class ConvNormAct(nn.Sequential):

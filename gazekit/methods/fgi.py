@@ -14,7 +14,7 @@ from fastcore.basics import patch
 
 from ..core import ConfigError
 from ..losses import bce_loss, confidence_weighted_consistency, cosine_feature_loss, sigmoid_rampup
-from ..models import ReferenceUNet
+from ..models import ReferenceUNet, frozen_bn_stats
 from ..train import Method
 from .core import register_method
 from .gazemedseg import level_thresholds
@@ -278,7 +278,8 @@ class FGI(Method):
         elif self.darm == "disagree": region = (t["logits"][:, 0] > 0) != (s_clean[:, 0] > 0)
         else: region = torch.zeros_like(pl1, dtype=torch.bool)
         hide = darm_mask(region, self.darm_cover, self.darm_side)
-        s = self.student_forward(x * ~hide[:, None])
+        with frozen_bn_stats(self.student):                                        # BN's running stats: clean images only (see below)
+            s = self.student_forward(x * ~hide[:, None])
         loss_s = bce_loss(s["logits"], pl2 * ~hide)
         afc = cosine_feature_loss([a(f) for a, f in zip(self.adapters, s["encoder"])], t["encoder"])
         perm = torch.roll(torch.arange(B, device=x.device), 1)
@@ -286,8 +287,9 @@ class FGI(Method):
         xm = cutmix(x, box, perm) + self.noise * torch.randn_like(x)
         tm_text = None if text is None else torch.cat([text, text[perm]], 1)
         tm_mask = None if text is None or tmask is None else torch.cat([tmask, tmask[perm]], 1)
-        tm = self.teacher_forward(xm, tm_text, tm_mask)["logits"]
-        sm = self.student_forward(xm)["logits"]
+        with frozen_bn_stats(self.teacher, self.student):
+            tm = self.teacher_forward(xm, tm_text, tm_mask)["logits"]
+            sm = self.student_forward(xm)["logits"]
         cwc_t = confidence_weighted_consistency(tm, cutmix(s_clean, box, perm), self.high, self.low)
         cwc_s = confidence_weighted_consistency(sm, cutmix(t["logits"].detach(), box, perm), self.high, self.low)
         w = self.ramp(step)
