@@ -7,6 +7,7 @@ Docs: https://gazekit.github.io/gazekit/methods.fgi.html.md"""
 # %% ../../nbs/12_methods.fgi.ipynb #baccf419
 from __future__ import annotations
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -21,7 +22,7 @@ from .gazemedseg import level_thresholds
 
 # %% auto #0
 __all__ = ['strict_loose', 'darm_candidates', 'darm_mask', 'darm_mask_loop', 'darm_mask_blockwise', 'cutmix_boxes', 'cutmix',
-           'TextFusion', 'unet_forward', 'FGI', 'darm_figure', 'fgi_predictions_figure']
+           'TextFusion', 'unet_forward', 'FGI', 'darm_figure', 'fgi_predictions_figure', 'darm_dependence']
 
 # %% ../../nbs/12_methods.fgi.ipynb #3dc96942
 def strict_loose(levels:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -359,3 +360,30 @@ def fgi_predictions_figure(method:FGI, ds, n:int=3, device=None):
 def figures(self:FGI, ds, n:int=3, device=None) -> dict:
     "The method's figures for a run's records: `fgi` (teacher, student and mean predictions)."
     return {"fgi": fgi_predictions_figure(self, ds, n=n, device=device)}
+
+# %% ../../nbs/12_methods.fgi.ipynb #d4ad2dea
+@torch.no_grad()
+def darm_dependence(method:FGI, ds, cover:float|None=None, seed:int=0, device=None) -> pd.DataFrame:
+    "Dice (%), empty predictions and predicted foreground (%) of the student on `ds` as at test time, with DARM's squares in the band of each image's gaze levels, and with the same squares moved to random places."
+    from gazekit.gaze import binary_dice
+    device = device or next(method.parameters()).device
+    g = torch.Generator().manual_seed(seed)
+    was = method.training; method.eval()
+    views = ("as at test time", "squares in the gaze band", "the same squares, moved at random")
+    rows = {k: [] for k in views}
+    for i in range(len(ds)):
+        s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
+        if s.get("levels") is None or s["levels"].shape[0] != 2:
+            raise ConfigError(f"sample {i} ({ds.ids[i]}) has no two gaze levels", where="darm_dependence", fix="score on data loaded with FGI.data_options(dataset).")
+        p1, p2 = strict_loose(s["levels"][None])
+        hide = darm_mask(p1 != p2, method.darm_cover if cover is None else cover, method.darm_side, generator=g)
+        H, W = hide.shape[-2:]
+        moved = torch.roll(hide, (int(torch.randint(H, (1,), generator=g)), int(torch.randint(W, (1,), generator=g))), (1, 2))
+        x = s["image"][None]
+        for k, h in zip(views, (torch.zeros_like(hide), hide, moved)):
+            lg = method.student_forward((x * ~h[:, None]).to(device))["logits"].float()
+            p = (F.interpolate(lg, size=gt.shape, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
+            rows[k].append((binary_dice(p, gt), p.mean()))
+    method.train(was)
+    return pd.DataFrame([{"student input": k, "dice": 100 * np.mean([d for d, _ in v]), "empty": sum(f == 0 for _, f in v),
+                          "foreground": 100 * np.mean([f for _, f in v])} for k, v in rows.items()]).set_index("student input")
