@@ -442,8 +442,10 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             lines.append(f"| {r.label} | {r.protocol} | {r.seeds}{fail} | " + " | ".join(cells) +
                          f" | {int(r.nan_hd95)} | {_pm(r.last_dice, 0, 1)} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |")
         lines.append("")
-        notes = [f"- `{l}`: {n}." for l, n in ((l, mode_note(l, m)) for l, m in dict.fromkeys(zip(t.label, t.method))) if n]
-        if notes: lines += notes + [""]
+        notes = {}                                       # one line per note, naming every row it is about
+        for l, m in dict.fromkeys(zip(t.label, t.method)):
+            if n := mode_note(l, m): notes.setdefault(n, []).append(f"`{l}`")
+        if notes: lines += [f"- {', '.join(ls)}: {n}." for n, ls in notes.items()] + [""]
     if runs is not None:
         bad = runs[runs.status != "ok"]
         if len(bad):
@@ -475,7 +477,7 @@ def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
         if shown: ax.legend(loc="lower right")
         ax.set_title(f"{ds}{', ' + setting if setting else ''}, {pr} protocol"); ax.set_xlabel(""); ax.set_ylabel("test Dice (%)")
         ticks = [l.replace(f"+{setting}", "") if setting else l for l in order]   # the panel's title names the setting
-        ax.set_xticks(range(len(order)), [t.replace("+", "\n+") for t in ticks], fontsize=8)
+        ax.set_xticks(range(len(order)), [t.replace("+", "\n+").replace(" [", "\n[") for t in ticks], fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -195,9 +195,9 @@ class FGI(Method):
     supervision = "gaze"
     prediction_modes = ("teacher", "student", "mean")
     # what each extra row of a table needs at test time (the report prints these under the table)
-    mode_notes = {"teacher": "the teacher reads the test image's description as well as the image; gazekit's built-in "
-                             "descriptions are derived from the image's gaze, so with the default text source this row uses gaze at test time",
-                  "mean": "averages the teacher in, so it needs the test image's description too (gaze at test time with the default text source)"}
+    mode_notes = {"teacher": "the teacher reads the test image's description besides the image; gazekit's built-in "
+                             "descriptions are derived from the image's gaze, so with the default text source these rows use gaze at test time",
+                  "mean": "the mean of teacher and student, so it reads the description too (gaze at test time with the default text source)"}
     # the released FGI scripts: SGD with momentum 0.9 (GazeMedSeg: 0.99), Nesterov, lr 1e-2, wd 4e-4, cosine
     # (per iteration: gazekit's reading), batch 8, 224², 15,000 iterations; the other profiles stay as they are
     profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
