@@ -415,7 +415,10 @@ def mode_note(label:str, method:str) -> str|None:
     "What a `<variant> [<mode>]` row needs at test time, from its method's `mode_notes` (e.g. FGI's teacher reads a description); None for a headline row."
     if not label.endswith("]") or " [" not in label: return None
     load_methods()
-    return (getattr(METHODS.get(method), "mode_notes", None) or {}).get(label.rsplit(" [", 1)[1][:-1])
+    cls = METHODS.get(method)
+    opts = dict(o.split("=", 1) for o in label.split(" [")[0].split("+")[1:] if "=" in o)   # the row's options, as strings
+    notes = cls.mode_notes_for(opts) if hasattr(cls, "mode_notes_for") else getattr(cls, "mode_notes", None)
+    return (notes or {}).get(label.rsplit(" [", 1)[1][:-1])
 
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
     "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, what a mode row needs at test time under its table, failed runs listed."

@@ -81,6 +81,8 @@ def test_paper_numbers_stand_beside_their_setting_only():
     acdc, kvasir = md.split("## kvasir-seg")[0].split("## acdc")[1], md.split("## kvasir-seg")[1]
     assert "Gaze: **simulated**" in acdc and "simulated" not in kvasir
     assert "- `fgi [teacher]`: the teacher reads the test image's description besides" in kvasir   # a mode row says what it needs at test time
+    from gazekit.experiments import mode_note
+    assert mode_note("fgi+text=shuffled [teacher]", "fgi") and mode_note("fgi+text=none [teacher]", "fgi") is None   # no text: only the image
     assert "- `fgi`:" not in kvasir and "- `gazemedseg" not in kvasir and "- `" not in acdc       # a headline row needs no note
     assert "## acdc, labeled=5%, profile `quick`" in md and "## acdc, labeled=10%, profile `quick`" in md   # one table per setting
     ten = md.split("## acdc, labeled=10%")[1].split("##")[0]

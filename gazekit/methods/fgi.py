@@ -198,6 +198,10 @@ class FGI(Method):
     mode_notes = {"teacher": "the teacher reads the test image's description besides the image; gazekit's built-in "
                              "descriptions are derived from the image's gaze, so with the default text source these rows use gaze at test time",
                   "mean": "the mean of teacher and student, so it reads the description too (gaze at test time with the default text source)"}
+    @classmethod
+    def mode_notes_for(cls, options:dict) -> dict:
+        "The notes for a run with `options` (strings): without text (`text=none`) the teacher reads only the image."
+        return {} if options.get("text") == "none" else cls.mode_notes
     # the released FGI scripts: SGD with momentum 0.9 (GazeMedSeg: 0.99), Nesterov, lr 1e-2, wd 4e-4, cosine
     # (per iteration: gazekit's reading), batch 8, 224², 15,000 iterations; the other profiles stay as they are
     profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
