@@ -24,7 +24,8 @@ from .methods.core import METHODS, get_method, load_methods
 __all__ = ['PROFILES', 'PROTOCOLS', 'RunSpec', 'resolve_run', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics',
            'device_name', 'git_commit', 'can_resume', 'write_records', 'plot_training', 'plot_predictions',
            'train_notebook', 'run_dir', 'run_one', 'run_grid', 'paper_results', 'collect_runs', 'paper_setting',
-           'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'report', 'run_demo']
+           'label_options', 'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'report',
+           'run_demo']
 
 # %% ../nbs/20_experiments.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -373,12 +374,16 @@ def paper_setting(label:str, method:str) -> str|None:
         return getattr(METHODS.get(method), "paper_setting", "") or ""
     return label[len(method) + 1:] if label.startswith(method + "+") else None
 
+def label_options(label:str) -> dict:
+    "The options a row label names, as strings: `hgdtgl+labeled=10% [teacher]` -> {'labeled': '10%'}."
+    return dict(o.split("=", 1) for o in label.split(" [")[0].split("+")[1:] if "=" in o)
+
 def run_setting(label:str, method:str) -> str:
     "The experimental setting a row belongs to: the values of the options its method's `paper_setting` names ('labeled=5%' or 'labeled=10%' for the semi-supervised methods); '' for a method with one setting."
     load_methods()
     base = getattr(METHODS.get(method), "paper_setting", "") or ""
     if not base: return ""
-    opts = dict(o.split("=", 1) for o in label.split(" [")[0].split("+")[1:] if "=" in o)
+    opts = label_options(label)
     return "+".join(f"{k}={opts.get(k, v)}" for k, v in (o.split("=", 1) for o in base.split("+")))
 
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
@@ -416,7 +421,7 @@ def mode_note(label:str, method:str) -> str|None:
     if not label.endswith("]") or " [" not in label: return None
     load_methods()
     cls = METHODS.get(method)
-    opts = dict(o.split("=", 1) for o in label.split(" [")[0].split("+")[1:] if "=" in o)   # the row's options, as strings
+    opts = label_options(label)   # the row's options, as strings
     notes = cls.mode_notes_for(opts) if hasattr(cls, "mode_notes_for") else getattr(cls, "mode_notes", None)
     return (notes or {}).get(label.rsplit(" [", 1)[1][:-1])
 
