@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 
 from ..core import ConfigError
+from ..data import IGNORE_INDEX
 from ..losses import bce_loss, confidence_weighted_consistency, cosine_feature_loss, sigmoid_rampup
 from ..models import ReferenceUNet, frozen_bn_stats
 from ..train import Method
@@ -207,7 +208,7 @@ class FGI(Method):
     profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, heads:int=8,
-                 student_width:float=0.5, darm:str="band", darm_cover:float=0.3, darm_min:int=3, darm_max:int=10,
+                 student_width:float=0.5, darm:str="band", darm_apply:str="blank", darm_cover:float=0.3, darm_min:int=3, darm_max:int=10,
                  high:float=0.8, low:float=0.2, afc_weight:float=0.1, rampup:float=4000/15000, noise:float=0.1,
                  predict:str="student", **model_cfg):
         super().__init__()
@@ -215,9 +216,11 @@ class FGI(Method):
             raise ConfigError(f"model={model!r}", where="fgi", fix="FGI fuses text into the reference U-Net's encoder: use the reference U-Net (no --encoder).")
         if num_classes != 2: raise ConfigError(f"num_classes={num_classes}", where="fgi", fix="FGI is a binary method.")
         for k, v, ok in (("text", text, ("real", "shuffled", "none")), ("darm", darm, ("band", "disagree", "none")),
+                         ("darm_apply", darm_apply, ("blank", "ignore")),
                          ("predict", predict, self.prediction_modes)):
             if v not in ok: raise ConfigError(f"{k}={v!r}", where="fgi", fix=f"use one of {', '.join(ok)}.")
         self.text, self.darm, self.darm_cover, self.darm_side = text, darm, float(darm_cover), (int(darm_min), int(darm_max))
+        self.darm_apply = darm_apply
         self.high, self.low, self.afc_weight, self.rampup, self.noise = high, low, float(afc_weight), float(rampup), float(noise)
         self.predict_mode, self.text_dim = predict, int(text_dim)
         self.teacher = ReferenceUNet(in_channels=in_channels, num_classes=1, width=width, norm=norm, **model_cfg)
@@ -278,14 +281,20 @@ class FGI(Method):
         B = x.shape[0]
         t = self.teacher_forward(x, text, tmask)
         loss_t = bce_loss(t["logits"], pl1)
-        with torch.no_grad(): s_clean = self.student_forward(x)["logits"]
+        if self.darm_apply == "ignore":                                            # the student's input is the clean image: one pass serves both
+            s = self.student_forward(x); s_clean = s["logits"].detach()
+        else:
+            with torch.no_grad(): s_clean = self.student_forward(x)["logits"]
         if self.darm == "band": region = pl1 != pl2
         elif self.darm == "disagree": region = (t["logits"][:, 0] > 0) != (s_clean[:, 0] > 0)
         else: region = torch.zeros_like(pl1, dtype=torch.bool)
         hide = darm_mask(region, self.darm_cover, self.darm_side)
-        with frozen_bn_stats(self.student):                                        # BN's running stats: clean images only (see below)
-            s = self.student_forward(x * ~hide[:, None])
-        loss_s = bce_loss(s["logits"], pl2 * ~hide)
+        if self.darm_apply == "blank":                                             # the released code: image zeroed, PL2 background there
+            with frozen_bn_stats(self.student):                                    # BN's running stats: clean images only (see below)
+                s = self.student_forward(x * ~hide[:, None])
+            loss_s = bce_loss(s["logits"], pl2 * ~hide)
+        else:                                                                      # gazekit's "ignore": the clean image, the squares out of the loss
+            loss_s = bce_loss(s["logits"], torch.where(hide, torch.full_like(pl2, IGNORE_INDEX), pl2))
         afc = cosine_feature_loss([a(f) for a, f in zip(self.adapters, s["encoder"])], t["encoder"])
         perm = torch.roll(torch.arange(B, device=x.device), 1)
         box = cutmix_boxes(B, *x.shape[-2:], device=x.device)
