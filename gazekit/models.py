@@ -16,8 +16,8 @@ import torch.nn.functional as F
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'frozen_bn_stats', 'ConvNormAct', 'DecoderStage',
-           'TimmUNet', 'ReferenceUNet', 'build_model']
+__all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'frozen_bn_stats', 'recalibrate_bn',
+           'ConvNormAct', 'DecoderStage', 'TimmUNet', 'ReferenceUNet', 'build_model']
 
 # %% ../nbs/06_models.ipynb #66563a9b
 def count_parameters(model:nn.Module, trainable_only:bool=False) -> int:
@@ -54,6 +54,22 @@ def frozen_bn_stats(*modules:nn.Module):
         for m, (mom, n) in zip(bns, saved):
             m.momentum = mom
             if n is not None: m.num_batches_tracked.copy_(n)
+
+# %% ../nbs/06_models.ipynb #2a711ed9
+@torch.no_grad()
+def recalibrate_bn(net:nn.Module, batches) -> int:
+    "Replace the running averages of `net`'s BatchNorm layers by the plain average of their statistics over `batches` (image tensors), in training mode; returns the number of layers."
+    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    saved, was = [m.momentum for m in bns], net.training
+    for m in bns: m.reset_running_stats(); m.momentum = None      # momentum None: a cumulative average
+    net.train()
+    try:
+        for x in batches: net(x)
+    finally:
+        for m, mom in zip(bns, saved): m.momentum = mom
+        net.train(was)
+    return len(bns)
+
 
 # %% ../nbs/06_models.ipynb #8f239a83
 class ConvNormAct(nn.Sequential):
