@@ -43,10 +43,14 @@ def norm_layer(norm:str, channels:int, groups:int=8) -> nn.Module:
     return nn.InstanceNorm2d(channels, affine=True)
 
 # %% ../nbs/06_models.ipynb #44f1b317
+def _tracking_bns(*modules:nn.Module) -> list:
+    "The BatchNorm layers of `modules` that keep running averages."
+    return [m for mod in modules for m in mod.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
 @contextmanager
 def frozen_bn_stats(*modules:nn.Module):
     "Inside: the BatchNorm layers of `modules` normalise by their batch as usual but leave their running averages (and batch count) as they were."
-    bns = [m for mod in modules for m in mod.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    bns = _tracking_bns(*modules)
     saved = [(m.momentum, None if m.num_batches_tracked is None else m.num_batches_tracked.clone()) for m in bns]
     for m in bns: m.momentum = 0.0                              # running = (1 - 0) * running + 0 * batch
     try: yield
@@ -59,7 +63,7 @@ def frozen_bn_stats(*modules:nn.Module):
 @torch.no_grad()
 def recalibrate_bn(net:nn.Module, batches) -> int:
     "Replace the running averages of `net`'s BatchNorm layers by the plain average of their statistics over `batches` (image tensors), in training mode; returns the number of layers."
-    bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    bns = _tracking_bns(net)
     saved, was = [m.momentum for m in bns], net.training
     for m in bns: m.reset_running_stats(); m.momentum = None      # momentum None: a cumulative average
     net.train()
