@@ -63,7 +63,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.variant: return worker(a)
     import torch
-    from gazekit.experiments import git_commit
+    from gazekit.runs import git_commit
     shape = f"batch {a.batch}, {a.size}², {a.channels} channels, {a.device}"
     print(f"GazeMedSeg prop smoothing, forward + backward ({shape}); each variant in its own process", flush=True)
     res = {}

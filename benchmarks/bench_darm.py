@@ -23,7 +23,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     import numpy as np, torch
     from gazekit.data import collate, load_dataset
-    from gazekit.experiments import device_name, git_commit
+    from gazekit.runs import device_name, git_commit
     from gazekit.methods.fgi import darm_candidates, darm_mask, darm_mask_blockwise, darm_mask_loop, strict_loose
     torch.set_num_threads(a.threads)
     ds = load_dataset(a.dataset, split="train", supervision="gaze", size=a.size, thresholds=(0.5, 0.3), augment=False)

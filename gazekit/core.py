@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'CACHE_ENV', 'GazeKitError', 'DataError', 'GazeFormatError', 'ConfigError', 'find_data_root', 'data_root',
-           'Registry', 'cache_dir', 'resource_path', 'seed_everything', 'get_device', 'atomic_path', 'atomic_write',
-           'save_json']
+__all__ = ['DATA_ENV', 'SUPERVISION', 'IGNORE_INDEX', 'CACHE_ENV', 'GazeKitError', 'DataError', 'GazeFormatError', 'ConfigError',
+           'find_data_root', 'data_root', 'Registry', 'eval_mode', 'cache_dir', 'resource_path', 'seed_everything',
+           'get_device', 'atomic_path', 'atomic_write', 'save_json', 'read_json']
 
 # %% ../nbs/00_core.ipynb #35f2372a
 class GazeKitError(Exception):
@@ -69,6 +69,19 @@ class Registry(dict):
         if name not in self:
             raise ConfigError(f"unknown {self.kind} {name!r}", where=where or self.kind, fix=f"choose one of {sorted(self)}.")
         return self[name]
+
+# %% ../nbs/00_core.ipynb #82c7093f
+SUPERVISION = ("gaze", "full", "semi")
+IGNORE_INDEX = -1
+
+@contextlib.contextmanager
+def eval_mode(*modules):
+    "Inside: every module in evaluation mode (`.eval()`); afterwards each back in the mode it had."
+    was = [m.training for m in modules]
+    for m in modules: m.eval()
+    try: yield modules[0] if len(modules) == 1 else modules
+    finally:
+        for m, w in zip(modules, was): m.train(w)
 
 # %% ../nbs/00_core.ipynb #9a90a08a
 CACHE_ENV = "GAZEKIT_CACHE"
@@ -164,3 +177,8 @@ def _json_default(o):
     if isinstance(o, np.ndarray): return o.tolist()
     if isinstance(o, Path): return str(o)
     raise TypeError(f"{type(o).__name__} is not JSON serialisable")
+
+def read_json(path:str|os.PathLike):
+    "The JSON object in `path`; None if the file is missing or does not parse (a record a run never finished)."
+    try: return json.loads(Path(path).read_text())
+    except (OSError, ValueError): return None

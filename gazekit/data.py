@@ -12,18 +12,20 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from fastcore.basics import patch
 
-from .core import (GazeKitError, DataError, ConfigError, Registry, data_root, cache_dir, atomic_path, resource_path)
+from .core import (SUPERVISION, IGNORE_INDEX, GazeKitError, DataError, ConfigError, Registry, data_root,
+                          cache_dir, atomic_path, resource_path)
 from .gaze import Fixations, read_gazemedseg_csv, write_gazemedseg_csv, heatmap, crf_refine
-from .simulate import simulate_fixations
+from .simulate import SimulatorParams, fit_simulator, simulate_fixations
 from .text import text_embeddings
 
 # %% auto #0
-__all__ = ['DATASETS', 'register_dataset', 'ACDC_LABELED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'SUPERVISION', 'IGNORE_INDEX',
-           'read_image', 'read_mask', 'image_size', 'check_same_size', 'Source', 'split_ids', 'KvasirSEG', 'read_dicom',
-           'NCIISBI', 'ISIC2018', 'ACDC', 'make_synthetic_image', 'Synthetic', 'normalize_image', 'flip_fixations',
-           'flip_sample', 'GazeSegDataset', 'collate', 'carve_validation', 'load_dataset', 'check_dataset',
-           'format_check', 'write_mini_kvasir']
+__all__ = ['DATASETS', 'register_dataset', 'ACDC_LABELED', 'IMAGENET_MEAN', 'IMAGENET_STD', 'read_image', 'read_mask',
+           'image_size', 'check_same_size', 'Source', 'split_ids', 'KvasirSEG', 'fit_kvasir', 'read_dicom', 'NCIISBI',
+           'ISIC2018', 'ACDC', 'make_synthetic_image', 'Synthetic', 'normalize_image', 'flip_fixations', 'flip_sample',
+           'GazeSegDataset', 'collate', 'carve_validation', 'load_dataset', 'check_dataset', 'format_check',
+           'write_mini_kvasir']
 
 # %% ../nbs/03_data.ipynb #477bded0
 def read_image(path) -> np.ndarray:
@@ -65,6 +67,7 @@ class Source:
     "One dataset's files: ids per split, and readers for image, mask and gaze."
     name = "?"; channels = 3; num_classes = 2; sigma = 70.0; thresholds = (0.5, 0.3); gaze_kind = "real"
     splits = ("train", "test")
+    labeled_shares: dict = {}     # semi-supervised shares this dataset names by convention, e.g. ACDC's {"5%": 68}
     layout = ""
     def __init__(self, root=None): self.root = root
     def ids(self, split:str) -> list[str]: raise NotImplementedError
@@ -114,6 +117,14 @@ class KvasirSEG(Source):
             self._gaze = read_gazemedseg_csv(self.gaze_path(), known_ids=known)
         return self._gaze
     def fixations(self, iid): return self.all_gaze().get(iid)
+
+# %% ../nbs/03_data.ipynb #13b16790
+def fit_kvasir(root) -> SimulatorParams:
+    "Fit the simulator on all Kvasir-SEG images with real GazeMedSeg gaze under the data root (read through the dataset's own readers)."
+    src = KvasirSEG(root)
+    fx = src.all_gaze()
+    masks = {i: (lambda i=i: src.mask(i).astype(bool)) for i in fx}
+    return fit_simulator(fx, masks, source=f"fitted on the real Kvasir-SEG gaze (GazeMedSeg, {len(fx)} images) by fit_kvasir")
 
 # %% ../nbs/03_data.ipynb #d5745e96
 def read_dicom(path) -> np.ndarray:
@@ -185,6 +196,7 @@ class ACDC(Source):
     channels, num_classes, gaze_kind, sigma, thresholds = 1, 4, "simulated", 70.0, (0.5, 0.3)
     class_names = ("background", "RV", "MYO", "LV")          # the ACDC labels 0-3
     splits = ("train", "val", "test")
+    labeled_shares = ACDC_LABELED                            # SSL4MIS: 5 % = 68 slices (3 patients), 10 % = 136 (7)
     layout = "ROOT/acdc/data/*.h5; ROOT/acdc/{train_slices,val,test}.list (SSL4MIS)"
     def __init__(self, root=None, gaze_seed:int=0):
         self.root = data_root(root); self.dir = self.root/"acdc"; self.gaze_seed = gaze_seed
@@ -309,16 +321,15 @@ def _fix_to_json(f:Fixations|None):
 
 def _fix_from_json(d) -> Fixations|None: return None if d is None else Fixations(**d)
 
-SUPERVISION = ("gaze", "full", "semi")
-IGNORE_INDEX = -1
 _CACHE_VERSION = 3
 
-def _labeled_count(n_labeled, dataset:str, n:int) -> int|None:
-    "How many of `n` training samples carry labels: a count, or a share ('5%'); on ACDC '5%' / '10%' are the SSL4MIS counts (68 / 136 slices = 3 / 7 patients)."
+def _labeled_count(n_labeled, source, n:int) -> int|None:
+    "How many of `n` training samples carry labels: a count, a share the source names (ACDC's '5%' = 68 SSL4MIS slices), or a share ('5%')."
+    dataset = source.name
     if n_labeled is None: return None
     if isinstance(n_labeled, str):
         s = n_labeled.strip()
-        if dataset == "acdc" and s in ACDC_LABELED: k = ACDC_LABELED[s]
+        if s in source.labeled_shares: k = source.labeled_shares[s]
         elif s.endswith("%"):
             try: k = max(1, round(float(s[:-1]) / 100 * n))
             except ValueError: raise ConfigError(f"n_labeled={n_labeled!r}", where=dataset, fix="write a count (68) or a share ('5%').") from None
@@ -329,6 +340,7 @@ def _labeled_count(n_labeled, dataset:str, n:int) -> int|None:
     if not 0 < k <= n: raise ConfigError(f"n_labeled={n_labeled!r} gives {k} of {n} samples", where=dataset, fix=f"use 1 to {n} labelled samples.")
     return k
 
+# %% ../nbs/03_data.ipynb #68af4ae9
 class GazeSegDataset(torch.utils.data.Dataset):
     "Samples of one split of one dataset under one supervision protocol (see the table above)."
     def __init__(self, source:Source, split:str="train", supervision:str="gaze", size:int|None=224,
@@ -346,7 +358,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
         self.augment = (split == "train") if augment is None else augment
         self.ids = list(ids if ids is not None else source.ids(split))
         if not self.ids: raise DataError(f"split {split!r} is empty", where=source.name, fix="check the split list.")
-        n_lab = _labeled_count(n_labeled, source.name, len(self.ids)) if split == "train" else None   # evaluation splits are all labelled
+        n_lab = _labeled_count(n_labeled, source, len(self.ids)) if split == "train" else None   # evaluation splits are all labelled
         if supervision == "semi" and split == "train" and n_lab is None:
             raise ConfigError("supervision='semi' needs n_labeled", where=source.name, fix="pass n_labeled=68 (or '5%').")
         self.n_labeled = n_lab
@@ -366,118 +378,124 @@ class GazeSegDataset(torch.utils.data.Dataset):
         if self.supervision == "semi": return i < self.n_labeled
         return False
 
-    # -- preparation and cache ---------------------------------------------------------------
-    def _key(self):
-        src = self.source
-        h = hashlib.sha1(json.dumps([_CACHE_VERSION, src.name, src.fingerprint(), self.ids, self.size, self.sigma,
-                                     self.gaze_map, self._need_mask()]).encode()).hexdigest()[:16]
-        return f"{src.name}-{self.split}-{self.size}-{h}"
-
-    def _need_mask(self) -> bool:
-        "Weakly supervised training never even reads the masks."
-        return self.split != "train" or self.supervision != "gaze"
-
-    def _prepare_one(self, iid):
-        src = self.source
-        img = src.image(iid)
-        m = src.mask(iid) if self._need_mask() else None
-        if m is not None: check_same_size(img, m, where=f"{src.name} sample {iid}")
-        fx = src.fixations(iid)
-        osz = img.shape[:2]
-        S = (self.size, self.size) if self.size else osz
-        if self.gaze_map == "crf" and fx is not None:
-            rgb = img if img.ndim == 3 else np.repeat(((img - img.min()) / (np.ptp(img) + 1e-6) * 255).astype(np.uint8)[..., None], 3, -1)
-            g = crf_refine(rgb, heatmap(fx, size=osz, sigma=self.sigma))
-            g = np.asarray(Image.fromarray(g).resize(S[::-1], Image.BILINEAR)) if self.size else g
-        else: g = heatmap(fx, size=S, sigma=self.sigma) if fx is not None else None
-        if self.size:
-            if img.ndim == 3: img = np.asarray(Image.fromarray(img).resize(S[::-1], Image.BILINEAR))
-            else: img = np.asarray(Image.fromarray(img.astype(np.float32)).resize(S[::-1], Image.BILINEAR))
-            if m is not None: m = np.asarray(Image.fromarray(m).resize(S[::-1], Image.NEAREST))
-        return img, m, g, osz, fx
-
-    def _build(self, use_cache):
-        n = len(self.ids)
-        cdir = cache_dir("datasets")/self._key() if use_cache and self.size else None
-        if cdir is not None and (cdir/"done.json").is_file():
-            meta = json.loads((cdir/"done.json").read_text())
-            arr = {k: np.load(cdir/f"{k}.npy", mmap_mode="r") for k in meta["arrays"]}
-            arr["orig_size"] = np.asarray(meta["orig_size"]); arr["has_gaze"] = np.asarray(meta["has_gaze"], bool)
-            self._fix = [_fix_from_json(d) for d in json.loads((cdir/"fixations.json").read_text())]
-            return arr
-        it = range(n)
-        if self.progress:
-            from tqdm.auto import tqdm; it = tqdm(it, desc=f"preparing {self.source.name}/{self.split}")
-        imgs, masks, gazes, osz, has_g, self._fix = [], [], [], [], [], []
-        for i in it:
-            img, m, g, o, fx = self._prepare_one(self.ids[i])
-            imgs.append(img); masks.append(m); gazes.append(g); osz.append(o); has_g.append(g is not None); self._fix.append(fx)
-        arr = {}
-        if self.size:
-            arr["image"] = np.stack(imgs)
-            if masks[0] is not None: arr["mask"] = np.stack(masks).astype(np.uint8)
-            arr["gaze"] = np.stack([g if g is not None else np.zeros((self.size, self.size), np.float32) for g in gazes]).astype(np.float32)
-        else:
-            arr = {"image": imgs, "gaze": gazes}
-            if masks[0] is not None: arr["mask"] = masks
-        arr["orig_size"], arr["has_gaze"] = np.asarray(osz), np.asarray(has_g, bool)
-        if cdir is not None:
-            cdir.mkdir(parents=True, exist_ok=True)
-            names = [k for k in ("image", "mask", "gaze") if k in arr]
-            for k in names:
-                with atomic_path(cdir/f"{k}.npy") as tmp:
-                    with open(tmp, "wb") as fh: np.save(fh, arr[k])
-            with atomic_path(cdir/"fixations.json") as tmp: tmp.write_text(json.dumps([_fix_to_json(f) for f in self._fix]))
-            with atomic_path(cdir/"done.json") as tmp:     # written last: a half-built cache is never used
-                tmp.write_text(json.dumps({"arrays": names, "orig_size": arr["orig_size"].tolist(),
-                                           "has_gaze": arr["has_gaze"].tolist(), "ids": self.ids}))
-        return arr
-
-    # -- samples ------------------------------------------------------------------------------
     def __len__(self): return len(self.ids)
-
     def __getitem__(self, i:int) -> dict: return self.get(i)
-
-    def get(self, i:int, rng:np.random.Generator|None=None) -> dict:
-        "Sample `i`; the random flips come from `rng` if given (reproducible, e.g. for exact resume), else from torch's RNG."
-        if not 0 <= i < len(self): raise IndexError(i)
-        a, iid = self._arrays, self.ids[i]
-        # work on NumPy views (flips are free there), convert to tensors once at the end
-        s = {"image": np.asarray(a["image"][i])}
-        if a["has_gaze"][i]:
-            s["heatmap"] = np.asarray(a["gaze"][i], np.float32)
-            s["fixations"] = self._fix[i]
-        if self.mask_visible(i) and "mask" in a: s["mask"] = np.asarray(a["mask"][i])
-        if self.augment:
-            hf, vf = (rng.random(2) < 0.5).tolist() if rng is not None else (torch.rand(2) < 0.5).tolist()
-            s = flip_sample(s, hf, vf)
-        out = {"id": iid, "image": normalize_image(s["image"]), "labeled": self.mask_visible(i),
-               "orig_size": tuple(int(v) for v in a["orig_size"][i])}
-        if "#" in iid: out["volume"], out["slice"] = iid.split("#")[0], int(iid.split("#")[1])
-        if "heatmap" in s:
-            g = np.array(s["heatmap"], np.float32)          # a writable copy (the cache is read-only)
-            out["heatmap"] = torch.from_numpy(g)[None]
-            out["levels"] = torch.from_numpy((g[None] > self._thr).astype(np.float32))
-            out["fixations"] = s["fixations"]
-        if "mask" in s: out["mask"] = torch.from_numpy(s["mask"].astype(np.int64))
-        if self._text is not None: out["text"] = self._text[i]      # per image, as encoded: a flip does not rewrite its words
-        return out
-
-    def raw(self, i:int) -> dict:
-        "The untransformed sample at original resolution (for figures): image, mask, fixations, id."
-        iid = self.ids[i]
-        return {"id": iid, "image": self.source.image(iid), "mask": self.source.mask(iid) > 0, "fixations": self.source.fixations(iid)}
-
-    def original_mask(self, i:int) -> np.ndarray:
-        "Ground truth at the image's original resolution, for scoring upsampled predictions (not for training)."
-        if self.split == "train" and self.supervision == "gaze":
-            raise ConfigError("training masks are withheld under weak supervision", where=f"{self.source.name} {self.ids[i]}",
-                              fix="score against the validation or test split.")
-        return self.source.mask(self.ids[i])
-
     def __repr__(self):
         return (f"GazeSegDataset({self.source.name}/{self.split}, {len(self)} samples, supervision={self.supervision}, "
                 f"size={self.size}, thresholds={self.thresholds})")
+
+# %% ../nbs/03_data.ipynb #39172653
+@patch
+def _key(self:GazeSegDataset):
+    src = self.source
+    h = hashlib.sha1(json.dumps([_CACHE_VERSION, src.name, src.fingerprint(), self.ids, self.size, self.sigma,
+                                 self.gaze_map, self._need_mask()]).encode()).hexdigest()[:16]
+    return f"{src.name}-{self.split}-{self.size}-{h}"
+
+@patch
+def _need_mask(self:GazeSegDataset) -> bool:
+    "Weakly supervised training never even reads the masks."
+    return self.split != "train" or self.supervision != "gaze"
+
+@patch
+def _prepare_one(self:GazeSegDataset, iid):
+    src = self.source
+    img = src.image(iid)
+    m = src.mask(iid) if self._need_mask() else None
+    if m is not None: check_same_size(img, m, where=f"{src.name} sample {iid}")
+    fx = src.fixations(iid)
+    osz = img.shape[:2]
+    S = (self.size, self.size) if self.size else osz
+    if self.gaze_map == "crf" and fx is not None:
+        rgb = img if img.ndim == 3 else np.repeat(((img - img.min()) / (np.ptp(img) + 1e-6) * 255).astype(np.uint8)[..., None], 3, -1)
+        g = crf_refine(rgb, heatmap(fx, size=osz, sigma=self.sigma))
+        g = np.asarray(Image.fromarray(g).resize(S[::-1], Image.BILINEAR)) if self.size else g
+    else: g = heatmap(fx, size=S, sigma=self.sigma) if fx is not None else None
+    if self.size:
+        if img.ndim == 3: img = np.asarray(Image.fromarray(img).resize(S[::-1], Image.BILINEAR))
+        else: img = np.asarray(Image.fromarray(img.astype(np.float32)).resize(S[::-1], Image.BILINEAR))
+        if m is not None: m = np.asarray(Image.fromarray(m).resize(S[::-1], Image.NEAREST))
+    return img, m, g, osz, fx
+
+# %% ../nbs/03_data.ipynb #72178289
+@patch
+def _build(self:GazeSegDataset, use_cache):
+    n = len(self.ids)
+    cdir = cache_dir("datasets")/self._key() if use_cache and self.size else None
+    if cdir is not None and (cdir/"done.json").is_file():
+        meta = json.loads((cdir/"done.json").read_text())
+        arr = {k: np.load(cdir/f"{k}.npy", mmap_mode="r") for k in meta["arrays"]}
+        arr["orig_size"] = np.asarray(meta["orig_size"]); arr["has_gaze"] = np.asarray(meta["has_gaze"], bool)
+        self._fix = [_fix_from_json(d) for d in json.loads((cdir/"fixations.json").read_text())]
+        return arr
+    it = range(n)
+    if self.progress:
+        from tqdm.auto import tqdm; it = tqdm(it, desc=f"preparing {self.source.name}/{self.split}")
+    imgs, masks, gazes, osz, has_g, self._fix = [], [], [], [], [], []
+    for i in it:
+        img, m, g, o, fx = self._prepare_one(self.ids[i])
+        imgs.append(img); masks.append(m); gazes.append(g); osz.append(o); has_g.append(g is not None); self._fix.append(fx)
+    arr = {}
+    if self.size:
+        arr["image"] = np.stack(imgs)
+        if masks[0] is not None: arr["mask"] = np.stack(masks).astype(np.uint8)
+        arr["gaze"] = np.stack([g if g is not None else np.zeros((self.size, self.size), np.float32) for g in gazes]).astype(np.float32)
+    else:
+        arr = {"image": imgs, "gaze": gazes}
+        if masks[0] is not None: arr["mask"] = masks
+    arr["orig_size"], arr["has_gaze"] = np.asarray(osz), np.asarray(has_g, bool)
+    if cdir is not None:
+        cdir.mkdir(parents=True, exist_ok=True)
+        names = [k for k in ("image", "mask", "gaze") if k in arr]
+        for k in names:
+            with atomic_path(cdir/f"{k}.npy") as tmp:
+                with open(tmp, "wb") as fh: np.save(fh, arr[k])
+        with atomic_path(cdir/"fixations.json") as tmp: tmp.write_text(json.dumps([_fix_to_json(f) for f in self._fix]))
+        with atomic_path(cdir/"done.json") as tmp:     # written last: a half-built cache is never used
+            tmp.write_text(json.dumps({"arrays": names, "orig_size": arr["orig_size"].tolist(),
+                                       "has_gaze": arr["has_gaze"].tolist(), "ids": self.ids}))
+    return arr
+
+# %% ../nbs/03_data.ipynb #436cf36f
+@patch
+def get(self:GazeSegDataset, i:int, rng:np.random.Generator|None=None) -> dict:
+    "Sample `i`; the random flips come from `rng` if given (reproducible, e.g. for exact resume), else from torch's RNG."
+    if not 0 <= i < len(self): raise IndexError(i)
+    a, iid = self._arrays, self.ids[i]
+    # work on NumPy views (flips are free there), convert to tensors once at the end
+    s = {"image": np.asarray(a["image"][i])}
+    if a["has_gaze"][i]:
+        s["heatmap"] = np.asarray(a["gaze"][i], np.float32)
+        s["fixations"] = self._fix[i]
+    if self.mask_visible(i) and "mask" in a: s["mask"] = np.asarray(a["mask"][i])
+    if self.augment:
+        hf, vf = (rng.random(2) < 0.5).tolist() if rng is not None else (torch.rand(2) < 0.5).tolist()
+        s = flip_sample(s, hf, vf)
+    out = {"id": iid, "image": normalize_image(s["image"]), "labeled": self.mask_visible(i),
+           "orig_size": tuple(int(v) for v in a["orig_size"][i])}
+    if "#" in iid: out["volume"], out["slice"] = iid.split("#")[0], int(iid.split("#")[1])
+    if "heatmap" in s:
+        g = np.array(s["heatmap"], np.float32)          # a writable copy (the cache is read-only)
+        out["heatmap"] = torch.from_numpy(g)[None]
+        out["levels"] = torch.from_numpy((g[None] > self._thr).astype(np.float32))
+        out["fixations"] = s["fixations"]
+    if "mask" in s: out["mask"] = torch.from_numpy(s["mask"].astype(np.int64))
+    if self._text is not None: out["text"] = self._text[i]      # per image, as encoded: a flip does not rewrite its words
+    return out
+
+@patch
+def raw(self:GazeSegDataset, i:int) -> dict:
+    "The untransformed sample at original resolution (for figures): image, mask, fixations, id."
+    iid = self.ids[i]
+    return {"id": iid, "image": self.source.image(iid), "mask": self.source.mask(iid) > 0, "fixations": self.source.fixations(iid)}
+
+@patch
+def original_mask(self:GazeSegDataset, i:int) -> np.ndarray:
+    "Ground truth at the image's original resolution, for scoring upsampled predictions (not for training)."
+    if self.split == "train" and self.supervision == "gaze":
+        raise ConfigError("training masks are withheld under weak supervision", where=f"{self.source.name} {self.ids[i]}",
+                          fix="score against the validation or test split.")
+    return self.source.mask(self.ids[i])
 
 # %% ../nbs/03_data.ipynb #8fef51bc
 def collate(batch:list[dict]) -> dict:

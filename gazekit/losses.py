@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import ConfigError
-from .data import IGNORE_INDEX
+from .core import IGNORE_INDEX
 
 # %% auto #0
 __all__ = ['bce_loss', 'ce_loss', 'partial_ce_loss', 'soft_dice_loss', 'seg_loss', 'sigmoid_rampup', 'exp_rampup',

@@ -18,7 +18,7 @@ from monai.metrics import (compute_average_surface_distance, compute_dice, compu
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['METRICS', 'EMPTY_KEYS', 'segmentation_metrics', 'SegMetrics', 'dice_from_logits']
+__all__ = ['METRICS', 'EMPTY_KEYS', 'segmentation_metrics', 'SegMetrics', 'labels_at']
 
 # %% ../nbs/05_metrics.ipynb #ee3ee81c
 def _to_labels(x, name:str) -> np.ndarray:
@@ -201,25 +201,12 @@ class SegMetrics:
         return out
 
 # %% ../nbs/05_metrics.ipynb #7e2041a1
-def dice_from_logits(logits:torch.Tensor, target, threshold:float=0.5) -> torch.Tensor:
-    "Per-image Dice (1-D tensor) of `sigmoid(logits) > threshold` against a binary `target`; both empty gives 1."
-    if not 0 < threshold < 1:
-        raise ConfigError(f"threshold must lie strictly between 0 and 1, got {threshold!r}", where="threshold",
-                          fix="it is a probability; 0.5 is the usual choice.")
-    logits = torch.as_tensor(logits)
-    target = torch.as_tensor(target, device=logits.device)
-    if logits.ndim >= 3 and logits.shape[1] == 1 and logits.ndim == target.ndim + 1: logits = logits[:, 0]
-    if target.ndim >= 3 and target.shape[1] == 1 and target.ndim == logits.ndim + 1: target = target[:, 0]
-    if logits.shape != target.shape or logits.ndim < 2:
-        raise ConfigError(f"logits have shape {tuple(logits.shape)} and target {tuple(target.shape)}; expected "
-                          "matching (B,H,W) or (B,1,H,W)", where="dice_from_logits",
-                          fix="pass one logit map per image with its 0/1 mask at the same resolution.")
-    with torch.no_grad():
-        if ((target != 0) & (target != 1)).any():
-            raise ConfigError("target must be a 0/1 mask", where="dice_from_logits",
-                              fix="convert it first, e.g. (mask > 0) for a 0/255 mask.")
-        p, t = torch.sigmoid(logits.float()) > threshold, target.bool()
-        dims = tuple(range(1, p.ndim))
-        inter = (p & t).sum(dims).float()
-        total = (p.sum(dims) + t.sum(dims)).float()
-        return torch.where(total > 0, 2 * inter / total.clamp(min=1), torch.ones_like(total))
+def labels_at(logits:torch.Tensor, size=None) -> torch.Tensor:
+    "(B, H, W) long labels of `logits` (B, C, h, w) upsampled (bilinear) to `size` (default: their own); C = 1: logit > 0, else argmax."
+    import torch.nn.functional as F
+    if logits.ndim != 4:
+        raise ConfigError(f"logits of shape {tuple(logits.shape)}", where="labels_at", fix="pass (B, C, H, W) logits.")
+    size = tuple(int(s) for s in (size if size is not None else logits.shape[-2:]))
+    if size != tuple(logits.shape[-2:]):
+        logits = F.interpolate(logits.float(), size=size, mode="bilinear", align_corners=False)
+    return (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .core import ConfigError
 
 # %% auto #0
 __all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'frozen_bn_stats', 'recalibrate_bn',
-           'ConvNormAct', 'DecoderStage', 'TimmUNet', 'ReferenceUNet', 'build_model']
+           'SlotContext', 'Slot', 'UNet', 'ConvNormAct', 'DecoderStage', 'TimmUNet', 'ReferenceUNet', 'build_model']
 
 # %% ../nbs/06_models.ipynb #66563a9b
 def count_parameters(model:nn.Module, trainable_only:bool=False) -> int:
@@ -75,6 +76,74 @@ def recalibrate_bn(net:nn.Module, batches) -> int:
     return len(bns)
 
 
+# %% ../nbs/06_models.ipynb #1e7b56e5
+class SlotContext:
+    "What the slots of one forward pass share: its keyword inputs (`get`) and the side outputs they add (`add`)."
+    def __init__(self, **inputs): self.inputs, self.outputs = inputs, {}
+    def get(self, key:str, default=None): return self.inputs.get(key, default)
+    def add(self, key:str, value): self.outputs.setdefault(key, []).append(value)
+
+class Slot(nn.Module):
+    "An empty slot: `forward(x, ctx)` returns `x`. A method fills a slot with a module of the same signature."
+    index: int = 0                        # its place among the slots filled together (set by `UNet.fill_slots`)
+    def forward(self, x, ctx:SlotContext): return x
+
+# %% ../nbs/06_models.ipynb #8cbbbc91
+class UNet(nn.Module):
+    "encoder -> decoder -> head, with a slot on every encoder feature (`skip_slots`) and after every decoder stage (`stage_slots`)."
+    skip_channels: list       # the encoder features' channels, fine to coarse (the last is the bottleneck)
+    stage_channels: list      # the decoder stages' channels, coarse to fine
+    stage_reductions: list    # each stage's output reduction (input pixels per feature pixel)
+
+    def _init_slots(self):
+        self.skip_slots = nn.ModuleList([Slot() for _ in self.skip_channels])
+        self.stage_slots = nn.ModuleList([Slot() for _ in self.stage_channels])
+
+    def encode(self, x) -> list: raise NotImplementedError
+    def decode_stage(self, j:int, y, skips:list): raise NotImplementedError
+    def _pad(self, x): return x
+    def _crop(self, t, r:int, H:int, W:int): return t
+
+    @property
+    def feature_channels(self) -> list: return list(self.stage_channels)
+    @property
+    def embedding_channels(self) -> int: return self.stage_channels[-1]
+
+# %% ../nbs/06_models.ipynb #309a5173
+@patch
+def forward(self:UNet, x, **inputs) -> dict:
+    "`dict(logits, features, embedding, encoder, **the slots' side outputs)`; `inputs` go to the slots."
+    H, W = x.shape[-2:]
+    ctx = SlotContext(**inputs)
+    skips = [slot(f, ctx) for slot, f in zip(self.skip_slots, self.encode(self._pad(x)))]
+    y, feats = skips[-1], []
+    for j, slot in enumerate(self.stage_slots):
+        y = slot(self.decode_stage(j, y, skips), ctx)
+        feats.append(self._crop(y, self.stage_reductions[j], H, W))
+    logits = self._crop(self.classifier(y), 1, H, W)
+    return dict(logits=logits, features=feats, embedding=feats[-1], encoder=skips, **ctx.outputs)
+
+@patch
+def fill_slots(self:UNet, where:str, modules) -> UNet:
+    "Put `modules` into the last `len(modules)` slots of `where` ('skip' or 'stage'), each told its `index` among them."
+    if where not in ("skip", "stage"):
+        raise ConfigError(f"where={where!r}", where="UNet.fill_slots", fix="use 'skip' or 'stage'.")
+    slots = self.skip_slots if where == "skip" else self.stage_slots
+    modules = list(modules)
+    if len(modules) > len(slots):
+        raise ConfigError(f"{len(modules)} modules for {len(slots)} {where} slots", where="UNet.fill_slots",
+                          fix=f"this network has {len(slots)} {where} slots.")
+    for k, m in enumerate(modules):
+        m.index = k; slots[len(slots) - len(modules) + k] = m
+    return self
+
+# %% ../nbs/06_models.ipynb #0fc12bdd
+@patch
+def stage_sizes(self:UNet, H:int, W:int) -> list[tuple[int, int]]:
+    "The (h, w) of each decoder stage's output, coarse to fine, for an (H, W) input: what its stage slot sees."
+    Hp, Wp = self._pad(torch.zeros(1, 1, H, W)).shape[-2:]
+    return [(-(-Hp // r), -(-Wp // r)) for r in self.stage_reductions]
+
 # %% ../nbs/06_models.ipynb #8f239a83
 class ConvNormAct(nn.Sequential):
     "3x3 conv (no bias), normalisation, ReLU."
@@ -106,59 +175,67 @@ def _timm_encoder(name:str, in_channels:int, pretrained:bool):
                           fix="use a CNN encoder such as resnet18, efficientnet_b0 or convnext_atto"
                               + (", or pretrained=False when there is no internet" if pretrained else "") + ".") from e
 
+# %% ../nbs/06_models.ipynb #ab121a8e
+def _stage_count(encoder:str, reds:list, decoder_channels) -> int:
+    "The decoder's stage count for an encoder with reductions `reds` (a `ConfigError` if `decoder_channels` disagrees)."
+    ok = all(r > 0 and r & (r-1) == 0 for r in reds) and all(b == 2*a for a, b in zip(reds, reds[1:]))
+    if not ok:
+        raise ConfigError(f"encoder '{encoder}' has reductions {reds}, not successive powers of two",
+                          where="TimmUNet(encoder=...)", fix="use a CNN encoder such as resnet18, efficientnet_b0 or convnext_atto.")
+    n = int(math.log2(reds[-1]))
+    if len(decoder_channels) != n:
+        raise ConfigError(f"encoder '{encoder}' downsamples by {reds[-1]} = 2^{n}, so the decoder has {n} stages, "
+                          f"but decoder_channels has {len(decoder_channels)} entries", where="TimmUNet(decoder_channels=...)",
+                          fix=f"give {n} channel counts, e.g. {(512,256,128,64,32,16)[-n:] if n <= 6 else '...'}.")
+    return n
+
 # %% ../nbs/06_models.ipynb #f6698110
-class TimmUNet(nn.Module):
-    "U-Net decoder on a timm `features_only` encoder; `forward` returns `dict(logits, features, embedding)`."
+class TimmUNet(UNet):
+    "The U-Net on a timm `features_only` encoder: one decoder stage per factor of 2 of its deepest reduction."
     def __init__(self, encoder:str="resnet18", in_channels:int=3, num_classes:int=1, pretrained:bool=False,
                  decoder_channels:tuple=(256, 128, 64, 32, 16), norm:str="batch"):
         super().__init__()
         _check_norm(norm, "TimmUNet(norm=...)")
         self.encoder = _timm_encoder(encoder, in_channels, pretrained)
         chans, reds = list(self.encoder.feature_info.channels()), list(self.encoder.feature_info.reduction())
-        ok = all(r > 0 and r & (r-1) == 0 for r in reds) and all(b == 2*a for a, b in zip(reds, reds[1:]))
-        if not ok:
-            raise ConfigError(f"encoder '{encoder}' has reductions {reds}, not successive powers of two",
-                              where="TimmUNet(encoder=...)", fix="use a CNN encoder such as resnet18, efficientnet_b0 or convnext_atto.")
-        n = int(math.log2(reds[-1]))
-        if len(decoder_channels) != n:
-            raise ConfigError(f"encoder '{encoder}' downsamples by {reds[-1]} = 2^{n}, so the decoder has {n} stages, "
-                              f"but decoder_channels has {len(decoder_channels)} entries",
-                              where="TimmUNet(decoder_channels=...)", fix=f"give {n} channel counts, e.g. {(512,256,128,64,32,16)[-n:] if n <= 6 else '...'}.")
-        skip_at = {r: c for r, c in zip(reds, chans)}
-        self.reductions = [reds[-1] // 2**(i+1) for i in range(n)]          # reduction after each stage
+        n = _stage_count(encoder, reds, decoder_channels)
+        self.stage_reductions = [reds[-1] // 2**(i+1) for i in range(n)]
+        self._skip_of = [reds.index(r) if r in reds else None for r in self.stage_reductions]
         cin, stages = chans[-1], []
-        for r, cout in zip(self.reductions, decoder_channels):
-            stages.append(DecoderStage(cin, skip_at.get(r, 0), cout, norm)); cin = cout
+        for k, cout in zip(self._skip_of, decoder_channels):
+            stages.append(DecoderStage(cin, 0 if k is None else chans[k], cout, norm)); cin = cout
         self.decoder = nn.ModuleList(stages)
         self.head = nn.Conv2d(cin, num_classes, 1)
         self.encoder_reductions, self.stride = reds, reds[-1]
-        self.feature_channels, self.embedding_channels = list(decoder_channels), cin
+        self.skip_channels, self.stage_channels = chans, list(decoder_channels)
+        self._init_slots()
 
-    def forward(self, x):
-        H, W = x.shape[-2:]
-        s = self.stride
-        ph, pw = -H % s, -W % s
-        if ph or pw: x = F.pad(x, (0, pw, 0, ph))
-        skips = {x_.shape[-1]: x_ for x_ in self.encoder(x)}                 # keyed by width (padded, so exact)
-        y, feats = skips.pop(x.shape[-1] // s), []
-        for r, stage in zip(self.reductions, self.decoder):
-            y = stage(y, skips.get(x.shape[-1] // r))
-            feats.append(y[..., :-(-H // r), :-(-W // r)])
-        logits = self.head(y)[..., :H, :W]
-        return dict(logits=logits, features=feats, embedding=feats[-1])
+    @property
+    def classifier(self) -> nn.Conv2d: return self.head
+    def encode(self, x) -> list: return list(self.encoder(x))
+    def decode_stage(self, j, y, skips): return self.decoder[j](y, None if self._skip_of[j] is None else skips[self._skip_of[j]])
+    def _pad(self, x):
+        ph, pw = -x.shape[-2] % self.stride, -x.shape[-1] % self.stride
+        return F.pad(x, (0, pw, 0, ph)) if ph or pw else x
+    def _crop(self, t, r, H, W): return t[..., :-(-H // r), :-(-W // r)]
 
 # %% ../nbs/06_models.ipynb #e4fd388c
 from monai.networks.nets import BasicUNet
 
 REF_FEATURES = (64, 128, 256, 512, 1024, 128)
 
+def _floor_halves(H:int, W:int, r:int) -> tuple[int, int]:
+    "The size after log2(r) poolings of (H, W), each flooring."
+    while r > 1: H, W, r = H // 2, W // 2, r // 2
+    return H, W
+
 def _ref_norm(norm:str, groups:int):
     _check_norm(norm, "ReferenceUNet(norm=...)")
     return {"group": ("group", {"num_groups": groups}), "batch": ("batch", {}),
             "instance": ("instance", {"affine": True})}[norm]
 
-class ReferenceUNet(BasicUNet):
-    "The papers' 2D U-Net (MONAI `BasicUNet`, features 64..1024 and 128, times `width`); `forward` returns the gazekit dict."
+class ReferenceUNet(UNet, BasicUNet):
+    "The papers' 2D U-Net (MONAI `BasicUNet`, features 64..1024 and 128, times `width`), as a `UNet` with slots."
     def __init__(self, in_channels:int=3, num_classes:int=1, width:float=1.0, norm:str="group", num_groups:int=4):
         if not width > 0: raise ConfigError(f"width must be positive, got {width}", where="ReferenceUNet(width=...)",
                                             fix="use 1.0 for the papers' network, e.g. 0.125 for a quick CPU test.")
@@ -167,18 +244,26 @@ class ReferenceUNet(BasicUNet):
         super().__init__(spatial_dims=2, in_channels=in_channels, out_channels=num_classes,
                          features=feats, norm=_ref_norm(norm, num_groups))
         self.unet_features = feats
-        self.feature_channels, self.embedding_channels = [feats[3], feats[2], feats[1], feats[5]], feats[5]
+        self.skip_channels, self.stage_channels = list(feats[:5]), [feats[3], feats[2], feats[1], feats[5]]
+        self.stage_reductions = [8, 4, 2, 1]
+        self._init_slots()
 
     @property
     def classifier(self) -> nn.Conv2d:
         "The 1x1 conv that turns the embedding into logits (BasicUNet's `final_conv`)."
         return self.final_conv
 
-    def forward(self, x):
+    def encode(self, x) -> list:
         x0 = self.conv_0(x)
-        x1 = self.down_1(x0); x2 = self.down_2(x1); x3 = self.down_3(x2); x4 = self.down_4(x3)
-        u4 = self.upcat_4(x4, x3); u3 = self.upcat_3(u4, x2); u2 = self.upcat_2(u3, x1); u1 = self.upcat_1(u2, x0)
-        return dict(logits=self.classifier(u1), features=[u4, u3, u2, u1], embedding=u1)
+        x1 = self.down_1(x0); x2 = self.down_2(x1); x3 = self.down_3(x2)
+        return [x0, x1, x2, x3, self.down_4(x3)]
+
+    def decode_stage(self, j, y, skips):
+        return (self.upcat_4, self.upcat_3, self.upcat_2, self.upcat_1)[j](y, skips[3 - j])
+
+    def stage_sizes(self, H:int, W:int) -> list[tuple[int, int]]:
+        "Each pooling floors: (H // 8, W // 8), ..., (H, W)."
+        return [_floor_halves(H, W, r) for r in self.stage_reductions]
 
 # %% ../nbs/06_models.ipynb #178cf057
 MODELS: dict[str, type] = {"unet-ref": ReferenceUNet, "timm-unet": TimmUNet}

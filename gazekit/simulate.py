@@ -17,7 +17,7 @@ from .core import ConfigError, DataError, save_json, resource_path
 from .gaze import Fixations, heatmap, levels, binary_dice
 
 # %% auto #0
-__all__ = ['SimulatorParams', 'fit_simulator', 'simulate_fixations', 'fit_kvasir', 'gaze_statistics', 'compare_with_real']
+__all__ = ['SimulatorParams', 'fit_simulator', 'simulate_fixations', 'gaze_statistics', 'compare_with_real']
 
 # %% ../nbs/02_simulate.ipynb #f0c6acaa
 _DECILES = np.linspace(0, 1, 11)
@@ -135,15 +135,6 @@ def simulate_fixations(mask:np.ndarray, rng:np.random.Generator|int|None=None, p
     start = np.concatenate([[gap[0]], gap[0] + np.cumsum(dur[:-1] + gap[1:])])
     return Fixations(x=np.clip(yx[:, 1], 0, 1), y=np.clip(yx[:, 0], 0, 1), duration=dur, start=start,
                      order=np.arange(1, n + 1), height=h, width=w, image_id=image_id)
-
-# %% ../nbs/02_simulate.ipynb #13b16790
-def fit_kvasir(root) -> SimulatorParams:
-    "Fit the simulator on all Kvasir-SEG images with real GazeMedSeg gaze under the data root (read through the dataset's own readers)."
-    from gazekit.data import KvasirSEG                          # here, not at the top: gazekit.data simulates gaze with this module
-    src = KvasirSEG(root)
-    fx = src.all_gaze()
-    masks = {i: (lambda i=i: src.mask(i).astype(bool)) for i in fx}
-    return fit_simulator(fx, masks, source=f"fitted on the real Kvasir-SEG gaze (GazeMedSeg, {len(fx)} images) by fit_kvasir")
 
 # %% ../nbs/02_simulate.ipynb #38d48bf2
 def gaze_statistics(f:Fixations, mask:np.ndarray, sigma:float=70.0) -> dict:

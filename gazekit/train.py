@@ -13,27 +13,15 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
+from fastcore.basics import patch
 
-from .core import ConfigError, GazeKitError, DataError, get_device, seed_everything, atomic_path
+from .core import ConfigError, GazeKitError, DataError, get_device, seed_everything, atomic_path, eval_mode
 from .data import collate
-from .metrics import SegMetrics
+from .metrics import SegMetrics, labels_at
+from .methods.core import Method
 
 # %% auto #0
-__all__ = ['Method', 'TrainConfig', 'batch_indices', 'training_batch', 'volume_groups', 'Trainer']
-
-# %% ../nbs/08_train.ipynb #3435f794
-class Method(nn.Module):
-    "Base class of a method: implement `training_step` and `predict`; `after_step` and `figures` are optional."
-    num_classes: int = 2          # 2 = binary (one logit channel), >2 = multi-class
-    def training_step(self, batch:dict, step:int) -> dict: raise NotImplementedError
-    def predict(self, images:torch.Tensor) -> torch.Tensor: raise NotImplementedError
-    def after_step(self, step:int): pass
-    def predict_batch(self, batch:dict) -> torch.Tensor: return self.predict(batch["image"])   # methods that read more than the image (FGI's text) override this
-    total_iterations: int|None = None   # set by the Trainer: the run's length (for schedules such as a consistency ramp)
-    labeled_fraction: float|None = None  # semi-supervised methods: the share of each batch drawn from the labelled samples
-    from_dataset: tuple = ()             # options that default to the training dataset's attribute of that name (GradTrack's gaze `sigma`)
-    def figures(self, ds, n:int=3, device=None) -> dict: return {}   # optional: {name: matplotlib figure} for a run's records
+__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'volume_groups', 'Trainer']
 
 # %% ../nbs/08_train.ipynb #9b3c6938
 @dataclass
@@ -104,6 +92,7 @@ def volume_groups(ids:list[str]) -> dict[str, list[int]]|None:
     for k, i in enumerate(ids): out.setdefault(i.split("#")[0], []).append(k)
     return {v: sorted(ks, key=lambda k: int(ids[k].split("#")[1])) for v, ks in out.items()}
 
+# %% ../nbs/08_train.ipynb #90ebbd95
 class Trainer:
     "Train `method` on `train_ds`, evaluate on `eval_ds` every `cfg.eval_every` steps, keep the best and last checkpoints in `out`."
     def __init__(self, method:Method, train_ds, eval_ds=None, cfg:TrainConfig|None=None, out=None, eval_batch_size:int=8):
@@ -122,136 +111,169 @@ class Trainer:
         self.step, self.best, self.history, self._gt = 0, None, [], {}
         self.amp = self.cfg.amp and self.device.type == "cuda"
 
-    def _optimizer(self):
-        c, params = self.cfg, [p for p in self.method.parameters() if p.requires_grad]
-        if c.optimizer == "sgd": return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0, weight_decay=c.weight_decay)
-        if c.optimizer == "adam": return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+# %% ../nbs/08_train.ipynb #e00eaed3
+@patch
+def _optimizer(self:Trainer):
+    c, params = self.cfg, [p for p in self.method.parameters() if p.requires_grad]
+    if c.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov and c.momentum > 0,
+                               weight_decay=c.weight_decay)
+    if c.optimizer == "adam": return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
+    return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
 
-    def _lr_factor(self, step:int) -> float:
-        c = self.cfg
-        if c.schedule == "constant": return 1.0
-        if c.schedule_unit == "epoch":
-            t, T = step // self.spe, max(math.ceil(c.iterations / self.spe) - 1, 1)
-        else: t, T = step, max(c.iterations - 1, 1)
-        lo = c.min_lr / c.lr
-        return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(t, T) / T))
+@patch
+def _lr_factor(self:Trainer, step:int) -> float:
+    "The schedule's factor on `lr` at `step`: cosine from 1 to `min_lr / lr`, per iteration or per epoch."
+    c = self.cfg
+    if c.schedule == "constant": return 1.0
+    if c.schedule_unit == "epoch":
+        t, T = step // self.spe, max(math.ceil(c.iterations / self.spe) - 1, 1)
+    else: t, T = step, max(c.iterations - 1, 1)
+    lo = c.min_lr / c.lr
+    return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(t, T) / T))
 
-    # -- checkpoints -------------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        rng = {"torch": torch.get_rng_state()}
-        if torch.cuda.is_available(): rng["cuda"] = torch.cuda.get_rng_state_all()
-        return {"method": self.method.state_dict(), "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-                "step": self.step, "best": self.best, "history": self.history, "rng": rng, "config": asdict(self.cfg)}
+# %% ../nbs/08_train.ipynb #559e3818
+@patch
+def state_dict(self:Trainer) -> dict:
+    "Everything a resume needs: weights, optimiser, schedule, step, best, history, RNG state, configuration."
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available(): rng["cuda"] = torch.cuda.get_rng_state_all()
+    return {"method": self.method.state_dict(), "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
+            "step": self.step, "best": self.best, "history": self.history, "rng": rng, "config": asdict(self.cfg)}
 
-    def save(self, name:str="last.pt"):
-        if self.out is None: return None
-        with atomic_path(self.out/name) as tmp: torch.save(self.state_dict(), tmp)
-        return self.out/name
+@patch
+def save(self:Trainer, name:str="last.pt"):
+    "Write the state atomically to `out/name` (nothing without `out`)."
+    if self.out is None: return None
+    with atomic_path(self.out/name) as tmp: torch.save(self.state_dict(), tmp)
+    return self.out/name
 
-    def load(self, path):
-        "Restore everything saved by `save` (weights-only unpickling: a checkpoint cannot run code)."
-        try: sd = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:
-            raise DataError(f"cannot load the checkpoint ({e})", where=str(path), fix="delete it to start afresh, or point at another run.") from e
-        self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"]); self.sched.load_state_dict(sd["scheduler"])
-        self.step, self.best, self.history = sd["step"], sd["best"], sd["history"]
-        torch.set_rng_state(sd["rng"]["torch"])
-        if "cuda" in sd["rng"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(sd["rng"]["cuda"])
-        return self
+@patch
+def load(self:Trainer, path):
+    "Restore everything saved by `save` (weights-only unpickling: a checkpoint cannot run code)."
+    try: sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise DataError(f"cannot load the checkpoint ({e})", where=str(path),
+                        fix="delete it to start afresh, or point at another run.") from e
+    self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"])
+    self.sched.load_state_dict(sd["scheduler"])
+    self.step, self.best, self.history = sd["step"], sd["best"], sd["history"]
+    torch.set_rng_state(sd["rng"]["torch"])
+    if "cuda" in sd["rng"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(sd["rng"]["cuda"])
+    return self
 
-    # -- evaluation --------------------------------------------------------------------------
-    def _original_mask(self, ds, i:int) -> np.ndarray:
-        "Full-resolution labels, decoded once per run and kept (they are read again at every evaluation)."
-        key = (id(ds), i)
-        if key not in self._gt: self._gt[key] = np.asarray(ds.original_mask(i), np.uint8)
-        return self._gt[key]
+# %% ../nbs/08_train.ipynb #de91eb25
+@patch
+def _original_mask(self:Trainer, ds, i:int) -> np.ndarray:
+    "Full-resolution labels, decoded once per run and kept (they are read again at every evaluation)."
+    key = (id(ds), i)
+    if key not in self._gt: self._gt[key] = np.asarray(ds.original_mask(i), np.uint8)
+    return self._gt[key]
 
-    @torch.no_grad()
-    def evaluate(self, ds=None, full_resolution:bool=True) -> dict:
-        "Metrics of `predict_batch` on `ds` (default: the evaluation set) at the labels' original resolution: per image, or per 3D volume where the samples are a volume's slices (ids `<volume>#<slice>`, e.g. ACDC)."
-        ds = ds if ds is not None else self.eval_ds
-        if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
-        self.method.eval()
-        nc = getattr(self.method, "num_classes", 2)
-        vols = volume_groups(ds.ids)
-        agg = SegMetrics(num_classes=nc, spatial_dims=2 if vols is None else 3)
-        pending = {}
-        for start in range(0, len(ds), self.eval_bs):
-            idx = list(range(start, min(start + self.eval_bs, len(ds))))
-            b = collate([ds[i] for i in idx])
-            bd = _to({k: v for k, v in b.items() if k != "mask"}, self.device, self.cfg.channels_last)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
-                logits = self.method.predict_batch(bd).float()
-            for j, i in enumerate(idx):
-                tgt = self._original_mask(ds, i) if full_resolution else b["mask"][j].numpy()
-                lg = F.interpolate(logits[j:j + 1], size=tuple(tgt.shape), mode="bilinear", align_corners=False)[0]
-                pred = (lg[0] > 0).long() if lg.shape[0] == 1 else lg.argmax(0)
-                if vols is None: agg(pred[None].cpu(), torch.as_tensor(np.asarray(tgt))[None].long(), ids=[ds.ids[i]]); continue
-                v = ds.ids[i].split("#")[0]                        # a slice: score its volume once all its slices are in
-                pending.setdefault(v, {})[i] = (pred.cpu(), np.asarray(tgt))
-                if len(pending[v]) == len(vols[v]):
-                    sl = pending.pop(v)
-                    agg(torch.stack([sl[k][0] for k in vols[v]])[None], torch.as_tensor(np.stack([sl[k][1] for k in vols[v]]))[None].long(), ids=[v])
-        self.method.train()
-        res = agg.aggregate(); res["per_image"] = agg.per_image()
-        return res
+@patch
+def _predict_batches(self:Trainer, ds, head, full_resolution:bool):
+    "Yield (dataset index, predicted labels, target labels) for every sample of `ds`."
+    for start in range(0, len(ds), self.eval_bs):
+        idx = list(range(start, min(start + self.eval_bs, len(ds))))
+        b = collate([ds[i] for i in idx])
+        bd = _to({k: v for k, v in b.items() if k != "mask"}, self.device, self.cfg.channels_last)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
+            logits = self.method.predict(bd, head=head).float()
+        for j, i in enumerate(idx):
+            tgt = self._original_mask(ds, i) if full_resolution else b["mask"][j].numpy()
+            yield i, labels_at(logits[j:j + 1], tgt.shape)[0].cpu(), np.asarray(tgt)
 
-    # -- the loop ----------------------------------------------------------------------------
-    def _log(self, rec:dict):
-        self.history.append(rec)
-        if self.out is not None:
-            with open(self.out/"log.jsonl", "a") as f: f.write(json.dumps(rec) + "\n")
+# %% ../nbs/08_train.ipynb #1d5a9d03
+@patch
+@torch.no_grad()
+def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=None) -> dict:
+    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (slice ids `<volume>#<slice>`)."
+    ds = ds if ds is not None else self.eval_ds
+    if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
+    vols = volume_groups(ds.ids)
+    agg = SegMetrics(num_classes=self.method.num_classes, spatial_dims=2 if vols is None else 3)
+    pending = {}
+    with eval_mode(self.method):
+        for i, pred, tgt in self._predict_batches(ds, head, full_resolution):
+            if vols is None: agg(pred[None], torch.as_tensor(tgt)[None].long(), ids=[ds.ids[i]]); continue
+            v = ds.ids[i].split("#")[0]                        # a slice: score its volume once all its slices are in
+            pending.setdefault(v, {})[i] = (pred, tgt)
+            if len(pending[v]) == len(vols[v]):
+                sl = pending.pop(v)
+                agg(torch.stack([sl[k][0] for k in vols[v]])[None],
+                    torch.as_tensor(np.stack([sl[k][1] for k in vols[v]]))[None].long(), ids=[v])
+    res = agg.aggregate(); res["per_image"] = agg.per_image()
+    return res
 
-    def _trim_log(self):
-        "After a resume, drop log lines written after the checkpoint (they will be written again)."
-        p = None if self.out is None else self.out/"log.jsonl"
-        if p is None or not p.exists(): return
-        keep = [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
-        with atomic_path(p) as tmp: tmp.write_text("".join(l + "\n" for l in keep))
+# %% ../nbs/08_train.ipynb #09505089
+@patch
+def _log(self:Trainer, rec:dict):
+    self.history.append(rec)
+    if self.out is not None:
+        with open(self.out/"log.jsonl", "a") as f: f.write(json.dumps(rec) + "\n")
 
-    def fit(self, resume:bool=False, stop_at:int|None=None) -> dict:
-        "Train to `cfg.iterations` (resuming from `out/last.pt` if `resume`); `stop_at` ends early, as an interruption would."
-        c = self.cfg
-        if resume and self.out is not None and (self.out/"last.pt").exists():
-            self.load(self.out/"last.pt"); self._trim_log()
-        self.method.train()
-        bar = None
-        if c.progress:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=c.iterations, initial=self.step, desc="train", dynamic_ncols=True)
-        t0 = time.time()
-        while self.step < c.iterations:
-            if stop_at is not None and self.step >= stop_at: break
-            s = self.step
-            batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_fraction), self.device, c.channels_last)
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
-                out = self.method.training_step(batch, s)
-            loss = out["loss"]
-            if not torch.isfinite(loss):
-                raise GazeKitError(f"the loss became {loss.item()} at step {s}", where=type(self.method).__name__,
-                                   fix="lower the learning rate, or enable grad_clip.")
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if c.grad_clip: nn.utils.clip_grad_norm_(self.method.parameters(), c.grad_clip)
-            self.opt.step(); self.sched.step()
-            self.method.after_step(s)
-            self.step = s + 1
-            if self.step % c.log_every == 0 or self.step == c.iterations:
-                rec = {"step": self.step, "lr": self.opt.param_groups[0]["lr"], "time": round(time.time() - t0, 3),
-                       **{k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}}
-                self._log(rec)
-                if bar is not None: bar.set_postfix(loss=f"{rec['loss']:.4f}")
-            if self.eval_ds is not None and (self.step % c.eval_every == 0 or self.step == c.iterations):
-                m = self.evaluate()
-                rec = {"step": self.step, "eval": {k: v for k, v in m.items() if k != "per_image"}}
-                self._log(rec)
-                if self.best is None or m["dice"] > self.best["dice"]:
-                    self.best = {"step": self.step, "dice": float(m["dice"])}
-                    self.save("best.pt")
-                self.save("last.pt")
-            elif c.checkpoint_every and self.step % c.checkpoint_every == 0: self.save("last.pt")
-            if bar is not None: bar.update(1)
-        if bar is not None: bar.close()
-        if self.step >= c.iterations: self.save("last.pt")
-        return {"step": self.step, "best": self.best}
+@patch
+def _trim_log(self:Trainer):
+    "After a resume, drop log lines written after the checkpoint (they will be written again)."
+    p = None if self.out is None else self.out/"log.jsonl"
+    if p is None or not p.exists(): return
+    keep = [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
+    with atomic_path(p) as tmp: tmp.write_text("".join(l + "\n" for l in keep))
+
+@patch
+def _train_step(self:Trainer, s:int) -> dict:
+    "One optimiser step at step `s`; returns the method's outputs."
+    c = self.cfg
+    batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_fraction), self.device, c.channels_last)
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
+        out = self.method.training_step(batch, s)
+    loss = out["loss"]
+    if not torch.isfinite(loss):
+        raise GazeKitError(f"the loss became {loss.item()} at step {s}", where=type(self.method).__name__,
+                           fix="lower the learning rate, or enable grad_clip.")
+    self.opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if c.grad_clip: nn.utils.clip_grad_norm_(self.method.parameters(), c.grad_clip)
+    self.opt.step(); self.sched.step()
+    self.method.after_step(s)
+    return out
+
+# %% ../nbs/08_train.ipynb #ba8d449e
+@patch
+def _after(self:Trainer, out:dict, t0:float, bar):
+    "Log, evaluate and checkpoint after a step, at their intervals."
+    c = self.cfg
+    if self.step % c.log_every == 0 or self.step == c.iterations:
+        rec = {"step": self.step, "lr": self.opt.param_groups[0]["lr"], "time": round(time.time() - t0, 3),
+               **{k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}}
+        self._log(rec)
+        if bar is not None: bar.set_postfix(loss=f"{rec['loss']:.4f}")
+    if self.eval_ds is not None and (self.step % c.eval_every == 0 or self.step == c.iterations):
+        m = self.evaluate()
+        self._log({"step": self.step, "eval": {k: v for k, v in m.items() if k != "per_image"}})
+        if self.best is None or m["dice"] > self.best["dice"]:
+            self.best = {"step": self.step, "dice": float(m["dice"])}
+            self.save("best.pt")
+        self.save("last.pt")
+    elif c.checkpoint_every and self.step % c.checkpoint_every == 0: self.save("last.pt")
+
+@patch
+def fit(self:Trainer, resume:bool=False, stop_at:int|None=None) -> dict:
+    "Train to `cfg.iterations` (resuming from `out/last.pt` if `resume`); `stop_at` ends early, as an interruption would."
+    c = self.cfg
+    if resume and self.out is not None and (self.out/"last.pt").exists():
+        self.load(self.out/"last.pt"); self._trim_log()
+    self.method.train()
+    bar = None
+    if c.progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=c.iterations, initial=self.step, desc="train", dynamic_ncols=True)
+    t0 = time.time()
+    while self.step < c.iterations and (stop_at is None or self.step < stop_at):
+        out = self._train_step(self.step)
+        self.step += 1
+        self._after(out, t0, bar)
+        if bar is not None: bar.update(1)
+    if bar is not None: bar.close()
+    if self.step >= c.iterations: self.save("last.pt")
+    return {"step": self.step, "best": self.best}

@@ -4,9 +4,9 @@ import pytest
 import torch
 from PIL import Image
 
-from gazekit.core import DataError, ConfigError
+from gazekit.core import DataError, ConfigError, IGNORE_INDEX
 from gazekit.data import (DATASETS, load_dataset, write_mini_kvasir, collate, check_dataset, carve_validation,
-                          make_synthetic_image, IGNORE_INDEX)
+                          make_synthetic_image)
 from gazekit.gaze import write_gazemedseg_csv
 from gazekit.simulate import simulate_fixations
 

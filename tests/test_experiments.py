@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from gazekit.data import write_mini_kvasir
-from gazekit.experiments import run_grid, run_one, report, run_dir, resolve_run
+from gazekit.grid import run_grid, run_one
+from gazekit.report import report
+from gazekit.runs import run_dir, resolve_run
 from gazekit.core import ConfigError
 
 
@@ -62,27 +64,31 @@ def test_bad_parameters_fail_before_any_kernel(tmp_path):
 
 
 def test_paper_numbers_stand_beside_their_setting_only():
-    from gazekit.experiments import paper_setting, summarize
-    assert paper_setting("hgdtgl", "hgdtgl") == "labeled=5%" and paper_setting("hgdtgl+labeled=10%", "hgdtgl") == "labeled=10%"
-    assert paper_setting("gaze", "gaze") == "" and paper_setting("fgi [teacher]", "fgi") is None
-    rows = [dict(dataset=d, method=m, label=l, protocol="paper", profile="quick", seed=0, status="ok", dice=0.5, iou=0.4,
-                 hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
-            for d, m, l in (("acdc", "mt", "mt+labeled=10%"), ("acdc", "hgdtgl", "hgdtgl"), ("acdc", "hgdtgl", "hgdtgl+labeled=10%"),
-                            ("acdc", "mt", "mt"), ("acdc", "hgdtgl", "hgdtgl+gazemix=false"),
-                            ("kvasir-seg", "fgi", "fgi"), ("kvasir-seg", "fgi", "fgi [teacher]"), ("kvasir-seg", "gazemedseg", "gazemedseg+levels=3"))]
+    from gazekit.report import paper_setting, summarize
+    assert paper_setting("hgdtgl", {}) == "labeled=5%" and paper_setting("hgdtgl", {"labeled": "10%"}) == "labeled=10%"
+    assert paper_setting("gaze", {}) == "" and paper_setting("fgi", {}, head="teacher") is None
+    # the report reads each row's options and head, never its label: the labels here could be anything
+    rows = [dict(dataset=d, method=m, label=l, options=json.dumps(o), head=h, protocol="paper", profile="quick", seed=0,
+                 status="ok", dice=0.5, iou=0.4, hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
+            for d, m, l, o, h in (("acdc", "mt", "mt+labeled=10%", {"labeled": "10%"}, None), ("acdc", "hgdtgl", "hgdtgl", {}, None),
+                                  ("acdc", "hgdtgl", "hgdtgl+labeled=10%", {"labeled": "10%"}, None), ("acdc", "mt", "mt", {}, None),
+                                  ("acdc", "hgdtgl", "hgdtgl+gazemix=false", {"gazemix": False}, None),
+                                  ("kvasir-seg", "fgi", "fgi", {}, None), ("kvasir-seg", "fgi", "fgi [teacher]", {}, "teacher"),
+                                  ("kvasir-seg", "gazemedseg", "gazemedseg+levels=3", {"levels": 3}, None))]
     order = summarize(pd.DataFrame(rows)).label.tolist()           # the paper's setting first, then registry order (gazemedseg before fgi), variants after
     assert order == ["mt", "hgdtgl", "hgdtgl+gazemix=false", "mt+labeled=10%", "hgdtgl+labeled=10%", "gazemedseg+levels=3", "fgi", "fgi [teacher]"]
     tab = summarize(pd.DataFrame(rows)).set_index("label")
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
     assert tab.loc[["hgdtgl+gazemix=false", "fgi [teacher]", "gazemedseg+levels=3"], "paper_dice"].isna().all()
-    from gazekit.experiments import summary_markdown               # ACDC's table says its gaze is simulated; Kvasir-SEG's (real gaze) does not
+    from gazekit.report import summary_markdown               # ACDC's table says its gaze is simulated; Kvasir-SEG's (real gaze) does not
     md = summary_markdown(summarize(pd.DataFrame(rows)))
     acdc, kvasir = md.split("## kvasir-seg")[0].split("## acdc")[1], md.split("## kvasir-seg")[1]
     assert "Gaze: **simulated**" in acdc and "simulated" not in kvasir
     assert "- `fgi [teacher]`: the teacher reads the test image's description besides" in kvasir   # a mode row says what it needs at test time
-    from gazekit.experiments import mode_note
-    assert mode_note("fgi+text=shuffled [teacher]", "fgi") and mode_note("fgi+text=none [teacher]", "fgi") is None   # no text: only the image
+    from gazekit.report import mode_note
+    assert mode_note("fgi", {"text": "shuffled"}, "teacher") and mode_note("fgi", {"text": "none"}, "teacher") is None   # no text: only the image
+    assert mode_note("fgi", {}, None) is None
     assert "- `fgi`:" not in kvasir and "- `gazemedseg" not in kvasir and "- `" not in acdc       # a headline row needs no note
     assert "## acdc, labeled=5%, profile `quick`" in md and "## acdc, labeled=10%, profile `quick`" in md   # one table per setting
     ten = md.split("## acdc, labeled=10%")[1].split("##")[0]
@@ -92,7 +98,7 @@ def test_paper_numbers_stand_beside_their_setting_only():
 def test_initial_weights_follow_the_seed():
     "A run's seed fixes its initial weights (not only its batches): two builds with one seed are equal, another seed differs."
     import torch
-    from gazekit.experiments import build_data, build_method
+    from gazekit.runs import build_data, build_method
     spec = lambda seed: resolve_run(dataset="synthetic", method="gazemedseg", profile="smoke", seed=seed)
     data = build_data(spec(0))
     first = lambda s: torch.cat([p.detach().flatten() for p in build_method(s, data).parameters()])

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 from gazekit.data import load_dataset, write_mini_kvasir
-from gazekit.experiments import report, run_dir, run_grid
+from gazekit.report import report
+from gazekit.runs import run_dir
+from gazekit.grid import run_grid
 from gazekit.methods.core import get_method
 from gazekit.methods.fgi import FGI, darm_candidates, darm_mask, darm_mask_blockwise, darm_mask_loop
 from gazekit.train import TrainConfig, Trainer
@@ -31,7 +33,7 @@ def test_trains_on_gaze_alone_and_the_masks_are_never_read(gaze_only_kvasir, dar
     root = gaze_only_kvasir
     m = get_method("fgi", width=0.125, norm="batch", text_dim=32, darm=darm)
     assert m.supervision == "gaze"
-    opts = FGI.data_options("kvasir-seg", text_dim=32)
+    opts = FGI.data_needs("kvasir-seg", text_dim=32).load
     tr = load_dataset("kvasir-seg", root, split="train", supervision="gaze", size=32, cache=False, **opts)
     te = load_dataset("kvasir-seg", root, split="test", supervision="gaze", size=32, cache=False, **opts)
     t = Trainer(m, tr, te, TrainConfig(iterations=4, batch_size=2, optimizer="adam", lr=1e-3, eval_every=4, progress=False, log_every=1))
@@ -39,9 +41,8 @@ def test_trains_on_gaze_alone_and_the_masks_are_never_read(gaze_only_kvasir, dar
     logs = [h for h in t.history if "loss" in h]
     assert {"teacher", "student", "cwc_t", "cwc_s", "afc", "ramp"} <= set(logs[-1])
     assert logs[0]["ramp"] < logs[-1]["ramp"] <= 1                               # the ramp follows the run's length
-    for mode in FGI.prediction_modes:
-        m.predict_mode = mode
-        assert 0 <= t.evaluate()["dice"] <= 1
+    for head in FGI.heads:
+        assert 0 <= t.evaluate(head=head)["dice"] <= 1
 
 
 def test_text_ablation_changes_what_the_teacher_reads(tmp_path):
@@ -49,9 +50,9 @@ def test_text_ablation_changes_what_the_teacher_reads(tmp_path):
     from gazekit.text import derangement
     root = write_mini_kvasir(tmp_path / "data", n=8)
     kw = dict(split="train", size=32, cache=False, augment=False)
-    real = load_dataset("kvasir-seg", root, **kw, **FGI.data_options("kvasir-seg", text_dim=16))
-    shuf = load_dataset("kvasir-seg", root, **kw, **FGI.data_options("kvasir-seg", text="shuffled", text_dim=16))
-    none = load_dataset("kvasir-seg", root, **kw, **FGI.data_options("kvasir-seg", text="none"))
+    real = load_dataset("kvasir-seg", root, **kw, **FGI.data_needs("kvasir-seg", text_dim=16).load)
+    shuf = load_dataset("kvasir-seg", root, **kw, **FGI.data_needs("kvasir-seg", text="shuffled", text_dim=16).load)
+    none = load_dataset("kvasir-seg", root, **kw, **FGI.data_needs("kvasir-seg", text="none").load)
     assert "text" not in none[0] and get_method("fgi", width=0.125, text="none").fusion is None
     perm = derangement(len(real))
     assert all(torch.equal(shuf[i]["text"], real[int(perm[i])]["text"]) for i in range(len(real)))   # same embeddings, other images
@@ -60,9 +61,8 @@ def test_text_ablation_changes_what_the_teacher_reads(tmp_path):
     m = get_method("fgi", width=0.125, text_dim=16, predict="teacher").eval()
     b = collate([real[i] for i in range(4)])
     other = {**b, "text": torch.randn_like(b["text"])}
-    with torch.no_grad(): assert (m.predict_batch(b) - m.predict_batch(other)).abs().max() > 0    # the teacher reads its text
-    m.predict_mode = "student"
-    with torch.no_grad(): assert torch.equal(m.predict_batch(b), m.predict_batch(other))          # the student does not
+    with torch.no_grad(): assert (m.predict(b) - m.predict(other)).abs().max() > 0    # the teacher (the default here) reads its text
+    with torch.no_grad(): assert torch.equal(m.predict(b, head="student"), m.predict(other, head="student"))   # the student does not
 
 
 def test_smoke_run_through_papermill_reports_teacher_student_and_mean(tmp_path):

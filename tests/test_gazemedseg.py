@@ -5,7 +5,9 @@ import pytest
 import torch
 
 from gazekit.data import load_dataset
-from gazekit.experiments import run_grid, run_dir, resolve_run, report
+from gazekit.grid import run_grid
+from gazekit.runs import run_dir, resolve_run
+from gazekit.report import report
 from gazekit.methods.core import get_method
 from gazekit.methods.gazemedseg import (GazeMedSeg, affinity_smooth, affinity_smooth_naive, cross_level_consistency,
                                         level_thresholds)
@@ -46,7 +48,7 @@ def test_trains_on_gaze_alone_and_the_masks_are_never_read(gaze_only_kvasir):
     root = gaze_only_kvasir
     m = get_method("gazemedseg", levels=3, width=0.0625)
     assert m.supervision == "gaze"
-    opts = GazeMedSeg.data_options("kvasir-seg", levels=3)
+    opts = GazeMedSeg.data_needs("kvasir-seg", levels=3).load
     tr = load_dataset("kvasir-seg", root, split="train", supervision=m.supervision, size=32, cache=False, **opts)
     te = load_dataset("kvasir-seg", root, split="test", supervision=m.supervision, size=32, cache=False, **opts)
     t = Trainer(m, tr, te, TrainConfig(iterations=4, batch_size=2, optimizer="adam", lr=1e-3, eval_every=4, progress=False, log_every=1))

@@ -6,11 +6,16 @@ import pytest
 import torch
 
 from gazekit.data import load_dataset
-from gazekit.experiments import report, run_dir, run_grid
+from gazekit.report import report
+from gazekit.runs import run_dir
+from gazekit.grid import run_grid
 from gazekit.gaze import Fixations
 from gazekit.methods.core import get_method
-from gazekit.methods.gradtrack import GradTrack, batch_track_maps, stage_sizes, stage_tracks, track_maps
+from gazekit.methods.gradtrack import GradTrack, batch_track_maps, stage_tracks, track_maps
+
 from gazekit.train import TrainConfig, Trainer
+
+SIZES_64 = [(8, 8), (16, 16), (32, 32), (64, 64)]            # the reference U-Net's four decoder stages on a 64x64 input
 
 
 def _track():
@@ -28,8 +33,8 @@ def test_stage_maps_follow_time_and_duration():
     diff = [np.abs(track_maps(_track(), [(64, 64)] * 4, order="shuffled", sigma=50, rng=np.random.default_rng(s))[0] - maps[0]).max()
             for s in range(5)]
     assert max(diff) > 0.1                                                           # shuffled times change the coarse maps
-    a = batch_track_maps([_track()], stage_sizes(64, 64), order="shuffled", step=7)
-    b = batch_track_maps([_track()], stage_sizes(64, 64), order="shuffled", step=7)
+    a = batch_track_maps([_track()], SIZES_64, order="shuffled", step=7)
+    b = batch_track_maps([_track()], SIZES_64, order="shuffled", step=7)
     assert all(torch.equal(x, y) for x, y in zip(a, b))                              # reproducible per step (exact resume)
 
 
@@ -38,7 +43,7 @@ def test_trains_on_gaze_alone_and_the_masks_are_never_read(gaze_only_kvasir, opt
     root = gaze_only_kvasir
     m = get_method("gradtrack", width=0.125, norm="batch", **opts)
     assert m.supervision == "gaze"
-    kw = dict(supervision="gaze", size=32, cache=False, **GradTrack.data_options("kvasir-seg"))
+    kw = dict(supervision="gaze", size=32, cache=False, **GradTrack.data_needs("kvasir-seg").load)
     tr, te = load_dataset("kvasir-seg", root, split="train", **kw), load_dataset("kvasir-seg", root, split="test", **kw)
     t = Trainer(m, tr, te, TrainConfig(iterations=4, batch_size=2, optimizer="adam", lr=1e-3, eval_every=4, progress=False, log_every=1))
     t.fit()
@@ -59,7 +64,7 @@ def test_smoke_run_through_papermill_with_its_figure(tmp_path):
 @pytest.mark.parametrize("kw,level", [({}, 0.5), ({"method_options": {"threshold": 0.4}}, 0.4), ({"data_options": {"thresholds": [0.35]}}, 0.35)])
 def test_the_level_is_the_training_datas_own(kw, level):
     "The output head's pseudo-mask and the stage maps are cut at one level: the option's, else the training data's (its dataset's by default)."
-    from gazekit.experiments import build_data, build_method, resolve_run
+    from gazekit.runs import build_data, build_method, resolve_run
     spec = resolve_run(dataset="synthetic", method="gradtrack", profile="smoke", **kw)
     data = build_data(spec)
     assert data["train"].thresholds == (level,)

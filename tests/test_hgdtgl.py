@@ -4,8 +4,10 @@ import json
 import pytest
 import torch
 
-from gazekit.data import IGNORE_INDEX, load_dataset
-from gazekit.experiments import run_dir, run_grid
+from gazekit.core import IGNORE_INDEX
+from gazekit.data import load_dataset
+from gazekit.runs import run_dir
+from gazekit.grid import run_grid
 from gazekit.methods.core import get_method
 from gazekit.train import TrainConfig, Trainer, training_batch
 
@@ -16,7 +18,7 @@ def test_semi_methods_train_and_score_volumes(tmp_path, name, opts):
     from test_data import write_acdc
     root = write_acdc(tmp_path, n_train=8)
     m = get_method(name, num_classes=4, in_channels=1, width=0.0625, norm="batch", labeled=4, **opts)
-    kw = dict(size=24, cache=False, **type(m).data_options("acdc", labeled=4))
+    kw = dict(size=24, cache=False, **type(m).data_needs("acdc", labeled=4).load)
     tr = load_dataset("acdc", root, split="train", supervision="semi", **kw)
     te = load_dataset("acdc", root, split="test", supervision="semi", **kw)
     for s in range(3):                                   # the unlabelled samples never carry a mask into a batch

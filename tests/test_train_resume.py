@@ -5,7 +5,8 @@ import torch
 
 SCRIPT = textwrap.dedent('''
     import json, sys, time, torch, torch.nn as nn, torch.nn.functional as F
-    from gazekit.train import Method, Trainer, TrainConfig
+    from gazekit.methods.core import Method
+    from gazekit.train import Trainer, TrainConfig
     from gazekit.data import load_dataset
     from gazekit.core import save_json
 
@@ -13,10 +14,10 @@ SCRIPT = textwrap.dedent('''
         def __init__(self):
             super().__init__()
             self.net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Dropout2d(0.2), nn.Conv2d(8, 1, 3, padding=1))
-        def predict(self, x): return self.net(x)
+        def predict(self, batch, head=None): return self.net(batch["image"])
         def training_step(self, batch, step):
             time.sleep(float(sys.argv[2]))                        # slow enough to be killed mid-way
-            return {"loss": F.binary_cross_entropy_with_logits(self.predict(batch["image"])[:, 0], batch["mask"].float(),
+            return {"loss": F.binary_cross_entropy_with_logits(self.predict(batch)[:, 0], batch["mask"].float(),
                                                                pos_weight=torch.tensor(8.0))}
 
     out = sys.argv[1]

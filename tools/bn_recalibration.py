@@ -7,7 +7,7 @@ the others on the whole method. Needs the run's data (GAZEKIT_DATA)."""
 import json, sys, tempfile
 from pathlib import Path
 from gazekit.data import collate
-from gazekit.experiments import RunSpec, build_data, build_method
+from gazekit.runs import RunSpec, build_data, build_method
 from gazekit.methods.core import load_methods
 from gazekit.models import recalibrate_bn
 from gazekit.train import Trainer

@@ -1,4 +1,4 @@
-"""The method registry, and the two baselines every paper compares against: `full` (a U-Net on the true masks, the upper bound) and `gaze` (the same U-Net on one gaze pseudo-mask).
+"""The method contract (one base class declaring every hook, with its default), the method registry, and the two baselines every paper compares against: `full` (a U-Net on the true masks, the upper bound) and `gaze` (the same U-Net on one gaze pseudo-mask).
 
 Docs: https://gazekit.github.io/gazekit/methods.core.html.md"""
 
@@ -6,18 +6,103 @@ Docs: https://gazekit.github.io/gazekit/methods.core.html.md"""
 
 # %% ../../nbs/10_methods.core.ipynb #952fd7fe
 from __future__ import annotations
+from dataclasses import dataclass, field
 
-from ..core import ConfigError, Registry
-from ..train import Method
+import torch
+from torch import nn
+from fastcore.basics import patch
+
+from ..core import ConfigError, Registry, SUPERVISION
 from ..models import build_model
 from ..losses import bce_loss, ce_loss
 
 # %% auto #0
-__all__ = ['METHODS', 'register_method', 'load_methods', 'get_method', 'SingleNetwork', 'FullySupervised', 'GazeSupervised']
+__all__ = ['METHODS', 'DataNeeds', 'Method', 'register_method', 'load_methods', 'get_method', 'SingleNetwork', 'FullySupervised',
+           'GazeSupervised']
+
+# %% ../../nbs/10_methods.core.ipynb #d7ea2afc
+@dataclass
+class DataNeeds:
+    "What a method asks of its data: `load_dataset` keywords, and options that default to the training dataset's attributes."
+    load: dict = field(default_factory=dict)   # e.g. {"thresholds": [0.5, 0.3]}
+    from_data: tuple = ()                      # e.g. ("sigma",): the option `sigma` = train_ds.sigma unless the run sets it
+
+    def defaults(self, train_ds, options:dict) -> dict:
+        "The options taken from `train_ds`: those in `from_data` that `options` does not set and the dataset has."
+        return {k: getattr(train_ds, k) for k in self.from_data if k not in options and hasattr(train_ds, k)}
+
+# %% ../../nbs/10_methods.core.ipynb #ded00b18
+class Method(nn.Module):
+    "The method contract: implement `training_step` and `predict`; every other hook has its default here."
+    supervision: str|None = None          # "full" | "gaze" | "semi": no default, every method declares it
+    num_classes: int = 2                  # 2: binary (one logit channel); more: one channel per class
+    heads: tuple = ()                     # named predictions, e.g. FGI's ("teacher", "student", "mean"); (): one
+    default_head: str|None = None         # the head of the headline row (None for a method with one prediction)
+    labeled_fraction: float|None = None   # semi-supervised: the share of each batch drawn from the labelled samples
+    profiles: dict = {}                   # per-profile training settings, e.g. {"paper": dict(momentum=0.9)}
+    paper_setting: str = ""               # the options the paper's headline row stands for, e.g. "labeled=5%"
+    total_iterations: int|None = None     # set by the Trainer: the run's length (for ramps)
+
+    def training_step(self, batch:dict, step:int) -> dict:
+        "The loss of one batch: `dict(loss=<scalar tensor>, **logs)`; the logs are scalars for the run's log."
+        raise NotImplementedError(f"{type(self).__name__} does not implement training_step")
+
+    def predict(self, batch:dict, head:str|None=None) -> torch.Tensor:
+        "Logits (B, C, H, W) at the input's resolution for `batch` (it holds no mask); `head` names one of `heads`."
+        raise NotImplementedError(f"{type(self).__name__} does not implement predict")
+
+# %% ../../nbs/10_methods.core.ipynb #c9abcdb0
+@patch
+def resolve_head(self:Method, head:str|None=None) -> str|None:
+    "`head`, or the default head; a `ConfigError` naming the choices for a head the method does not have."
+    head = head if head is not None else self.default_head
+    if head is None and not self.heads: return None
+    if head not in self.heads:
+        raise ConfigError(f"unknown head {head!r}", where=type(self).__name__,
+                          fix=f"use one of {', '.join(self.heads) or 'none (one prediction)'}.")
+    return head
+
+@patch
+def after_step(self:Method, step:int):
+    "Called by the trainer after each optimiser step (e.g. an EMA teacher update)."
+
+@patch
+def figures(self:Method, ds, n:int=3, device=None) -> dict:
+    "The method's own figures for a run's records, `{name: matplotlib figure}`, on `n` samples of `ds`."
+    return {}
+
+# %% ../../nbs/10_methods.core.ipynb #0b7e3be1
+@patch(cls_method=True)
+def data_needs(cls:Method, dataset:str, **options) -> DataNeeds:
+    "What the method, with `options`, asks of the data of `dataset`."
+    return DataNeeds()
+
+@patch(cls_method=True)
+def report_notes(cls:Method, options:dict) -> dict:
+    "For a run with `options` (strings, as a row's label writes them): `{head: what that head's row needs at test time}`."
+    return {}
+
+@patch(cls_method=True)
+def report_figures(cls:Method, runs) -> dict:
+    "The method's own figures over the run table `runs` (`gazekit.report.collect_runs`), `{name: figure}`."
+    return {}
 
 # %% ../../nbs/10_methods.core.ipynb #72caf5d3
 METHODS = Registry("method")
-register_method = METHODS.register
+
+def register_method(name:str):
+    "Class decorator: register a `Method` subclass as `name`, after checking it declares its supervision and heads."
+    def deco(cls):
+        if not (isinstance(cls, type) and issubclass(cls, Method)):
+            raise ConfigError(f"{cls!r} is not a Method subclass", where=f"register_method({name!r})")
+        if cls.supervision not in SUPERVISION:
+            raise ConfigError(f"{cls.__name__}.supervision = {cls.supervision!r}", where=f"register_method({name!r})",
+                              fix=f"declare which supervision the method needs: one of {', '.join(SUPERVISION)}.")
+        if cls.heads and cls.default_head not in cls.heads:
+            raise ConfigError(f"{cls.__name__}.default_head = {cls.default_head!r} is not one of its heads {cls.heads}",
+                              where=f"register_method({name!r})", fix="name the headline row's head in default_head.")
+        return METHODS.register(name)(cls)
+    return deco
 
 def load_methods() -> list[str]:
     "Import every module of `gazekit.methods` (each registers its methods); returns the registered names."
@@ -33,13 +118,14 @@ def get_method(name:str, **cfg) -> Method:
 # %% ../../nbs/10_methods.core.ipynb #db69cbd8
 class SingleNetwork(Method):
     "One `gazekit.models` network; `predict` returns its logits (one channel for binary tasks)."
-    supervision = "full"
     def __init__(self, model:str="unet-ref", num_classes:int=2, **model_cfg):
         super().__init__()
         if num_classes < 2: raise ConfigError(f"num_classes={num_classes}", where=type(self).__name__, fix="binary tasks have num_classes=2.")
         self.num_classes = num_classes
         self.net = build_model(model, num_classes=1 if num_classes == 2 else num_classes, **model_cfg)
-    def predict(self, images): return self.net(images)["logits"]
+    def predict(self, batch, head=None):
+        self.resolve_head(head)
+        return self.net(batch["image"])["logits"]
     def loss(self, logits, target):
         return bce_loss(logits, target) if self.num_classes == 2 else ce_loss(logits, target)
 
@@ -50,7 +136,7 @@ class FullySupervised(SingleNetwork):
     def training_step(self, batch, step):
         if "mask" not in batch:
             raise ConfigError("the batch has no mask", where="full", fix="load the training data with supervision='full'.")
-        return {"loss": self.loss(self.predict(batch["image"]), batch["mask"])}
+        return {"loss": self.loss(self.predict(batch), batch["mask"])}
 
 @register_method("gaze")
 class GazeSupervised(SingleNetwork):
@@ -61,4 +147,4 @@ class GazeSupervised(SingleNetwork):
     def training_step(self, batch, step):
         if "levels" not in batch:
             raise ConfigError("the batch has no gaze levels", where="gaze", fix="use a dataset with gaze (real or simulated).")
-        return {"loss": self.loss(self.predict(batch["image"]), batch["levels"][:, self.level])}
+        return {"loss": self.loss(self.predict(batch), batch["levels"][:, self.level])}

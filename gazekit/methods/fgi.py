@@ -13,17 +13,16 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from ..core import ConfigError
-from ..data import IGNORE_INDEX
+from ..core import ConfigError, IGNORE_INDEX, eval_mode
 from ..losses import bce_loss, confidence_weighted_consistency, cosine_feature_loss, sigmoid_rampup
-from ..models import ReferenceUNet, frozen_bn_stats
-from ..train import Method
-from .core import register_method
+from ..metrics import labels_at
+from ..models import Slot, build_model, frozen_bn_stats
+from .core import Method, DataNeeds, register_method
 from .gazemedseg import level_thresholds
 
 # %% auto #0
 __all__ = ['strict_loose', 'darm_candidates', 'darm_mask', 'darm_mask_loop', 'darm_mask_blockwise', 'cutmix_boxes', 'cutmix',
-           'TextFusion', 'unet_forward', 'FGI', 'darm_figure', 'fgi_predictions_figure', 'darm_dependence']
+           'TextFusion', 'FGI', 'darm_figure', 'fgi_predictions_figure', 'darm_dependence']
 
 # %% ../../nbs/12_methods.fgi.ipynb #3dc96942
 def strict_loose(levels:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -159,8 +158,8 @@ def cutmix(x:torch.Tensor, box:torch.Tensor, perm:torch.Tensor) -> torch.Tensor:
     return x * (1 - box) + x[perm] * box
 
 # %% ../../nbs/12_methods.fgi.ipynb #242d14cd
-class TextFusion(nn.Module):
-    "Visual tokens (+ learned positional embedding) attend to projected text tokens; residual + LayerNorm; a 1x1 'distill' projection."
+class TextFusion(Slot):
+    "A skip slot: visual tokens (+ learned positional embedding) attend to projected text tokens; residual + LayerNorm; a 1x1 'distill' projection."
     def __init__(self, channels:int, text_dim:int, heads:int=8, pos_grid:int=16):
         super().__init__()
         self.heads = max(h for h in range(1, heads + 1) if channels % h == 0)
@@ -171,7 +170,14 @@ class TextFusion(nn.Module):
         self.norm = nn.LayerNorm(channels)
         self.distill = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU())
 
-    def forward(self, x, text, text_mask=None):
+    def forward(self, x, ctx):
+        "As a slot: fuse the forward's `text` (and `text_mask`) into the feature map `x`."
+        if ctx.get("text") is None:
+            raise ConfigError("the teacher's forward got no text", where="TextFusion", fix="call it with text=... (and text_mask=...).")
+        return self.fuse(x, ctx.get("text"), ctx.get("text_mask"))
+
+    def fuse(self, x, text, text_mask=None):
+        "(B, C, H, W) features fused with text tokens (B, T, D); `text_mask` (B, T) marks the real tokens."
         B, C, H, W = x.shape
         tok = x.flatten(2).transpose(1, 2)                                             # (B, HW, C)
         q = tok + F.interpolate(self.pos, size=(H, W), mode="bilinear", align_corners=False).flatten(2).transpose(1, 2)
@@ -180,136 +186,138 @@ class TextFusion(nn.Module):
         y = self.norm(tok + a).transpose(1, 2).reshape(B, C, H, W)
         return self.distill(y)
 
-# %% ../../nbs/12_methods.fgi.ipynb #cb723b1f
-def unet_forward(net:ReferenceUNet, x, fuse=None) -> dict:
-    "Run a reference U-Net; `fuse(k, feature)` (k = 0..3) replaces the k-th deeper encoder feature in the skip path. Returns logits, encoder (the 4 features used), embedding."
-    x0 = net.conv_0(x)
-    x1 = net.down_1(x0); x2 = net.down_2(x1); x3 = net.down_3(x2); x4 = net.down_4(x3)
-    enc = [x1, x2, x3, x4] if fuse is None else [fuse(k, e) for k, e in enumerate((x1, x2, x3, x4))]
-    u4 = net.upcat_4(enc[3], enc[2]); u3 = net.upcat_3(u4, enc[1]); u2 = net.upcat_2(u3, enc[0]); u1 = net.upcat_1(u2, x0)
-    return dict(logits=net.classifier(u1), encoder=enc, embedding=u1)
-
 # %% ../../nbs/12_methods.fgi.ipynb #c2c933b4
+_HEAD_NOTES = {"teacher": "the teacher reads the test image's description besides the image; gazekit's built-in "
+                          "descriptions are derived from the image's gaze, so with the default text source these rows use gaze at test time",
+               "mean": "the mean of teacher and student, so it reads the description too (gaze at test time with the default text source)"}
+
 @register_method("fgi")
 class FGI(Method):
     "FGI: text-fused teacher on the strict gaze mask, text-free student on the loose one under DARM, AFC and two-way CWC."
-    supervision = "gaze"
-    prediction_modes = ("teacher", "student", "mean")
-    # what each extra row of a table needs at test time (the report prints these under the table)
-    mode_notes = {"teacher": "the teacher reads the test image's description besides the image; gazekit's built-in "
-                             "descriptions are derived from the image's gaze, so with the default text source these rows use gaze at test time",
-                  "mean": "the mean of teacher and student, so it reads the description too (gaze at test time with the default text source)"}
-    @classmethod
-    def mode_notes_for(cls, options:dict) -> dict:
-        "The notes for a run with `options` (strings): without text (`text=none`) the teacher reads only the image."
-        return {} if options.get("text") == "none" else cls.mode_notes
+    supervision, heads, default_head = "gaze", ("teacher", "student", "mean"), "student"
     # the released FGI scripts: SGD with momentum 0.9 (GazeMedSeg: 0.99), Nesterov, lr 1e-2, wd 4e-4, cosine
     # (per iteration: gazekit's reading), batch 8, 224², 15,000 iterations; the other profiles stay as they are
     profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, heads:int=8,
-                 student_width:float=0.5, darm:str="band", darm_apply:str="blank", darm_cover:float=0.3, darm_min:int=3, darm_max:int=10,
-                 high:float=0.8, low:float=0.2, afc_weight:float=0.1, rampup:float=4000/15000, noise:float=0.1,
-                 predict:str="student", **model_cfg):
+                 student_width:float=0.5, darm:str="band", darm_apply:str="blank", darm_cover:float=0.3,
+                 darm_min:int=3, darm_max:int=10, high:float=0.8, low:float=0.2, afc_weight:float=0.1,
+                 rampup:float=4000/15000, noise:float=0.1, predict:str="student", **model_cfg):
         super().__init__()
-        if model != "unet-ref":
-            raise ConfigError(f"model={model!r}", where="fgi", fix="FGI fuses text into the reference U-Net's encoder: use the reference U-Net (no --encoder).")
         if num_classes != 2: raise ConfigError(f"num_classes={num_classes}", where="fgi", fix="FGI is a binary method.")
         for k, v, ok in (("text", text, ("real", "shuffled", "none")), ("darm", darm, ("band", "disagree", "none")),
-                         ("darm_apply", darm_apply, ("blank", "ignore")),
-                         ("predict", predict, self.prediction_modes)):
+                         ("darm_apply", darm_apply, ("blank", "ignore")), ("predict", predict, self.heads)):
             if v not in ok: raise ConfigError(f"{k}={v!r}", where="fgi", fix=f"use one of {', '.join(ok)}.")
         self.text, self.darm, self.darm_cover, self.darm_side = text, darm, float(darm_cover), (int(darm_min), int(darm_max))
-        self.darm_apply = darm_apply
+        self.darm_apply, self.default_head, self.text_dim = darm_apply, predict, int(text_dim)
         self.high, self.low, self.afc_weight, self.rampup, self.noise = high, low, float(afc_weight), float(rampup), float(noise)
-        self.predict_mode, self.text_dim = predict, int(text_dim)
-        self.teacher = ReferenceUNet(in_channels=in_channels, num_classes=1, width=width, norm=norm, **model_cfg)
-        self.student = ReferenceUNet(in_channels=in_channels, num_classes=1, width=width * student_width, norm=norm, **model_cfg)
-        tch, sch = self.teacher.unet_features[1:5], self.student.unet_features[1:5]
-        self.fusion = nn.ModuleList([TextFusion(c, self.text_dim, heads) for c in tch]) if text != "none" else None
+        net = dict(in_channels=in_channels, num_classes=1, norm=norm, **model_cfg)
+        ref = model == "unet-ref"                                                # widths are the reference U-Net's
+        self.teacher = build_model(model, **net, **(dict(width=width) if ref else {}))
+        self.student = build_model(model, **net, **(dict(width=width * student_width) if ref else {}))
+        tch, sch = self.teacher.skip_channels[-4:], self.student.skip_channels[-4:]
+        if text != "none": self.teacher.fill_slots("skip", [TextFusion(c, self.text_dim, heads) for c in tch])
         self.adapters = nn.ModuleList([nn.Conv2d(s, t, 1) for s, t in zip(sch, tch)])
 
     @classmethod
-    def data_options(cls, dataset:str, text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, **_) -> dict:
+    def data_needs(cls, dataset:str, text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, **_) -> DataNeeds:
         "The two GazeMedSeg levels of `dataset` and, unless `text='none'`, the descriptions (shuffled for `text='shuffled'`)."
         opts = {"thresholds": list(level_thresholds(dataset, 2))}
         if text != "none":
             opts.update(text=text_source, text_encoder=text_encoder or f"hash:{text_dim}", text_shuffle=text == "shuffled")
-        return opts
+        return DataNeeds(load=opts)
 
-    # -- forward passes ------------------------------------------------------------------------
-    def _text(self, batch):
-        if self.fusion is None: return None, None
-        t = batch.get("text")
-        if t is None:
-            raise ConfigError("the batch has no text", where="fgi", fix="load the data with FGI.data_options(dataset) (text='gaze'), or use -o text=none.")
-        if t.shape[-1] != self.text_dim:
-            raise ConfigError(f"text embeddings of dim {t.shape[-1]}, the teacher expects {self.text_dim}", where="fgi",
-                              fix=f"pass -o text_dim={t.shape[-1]}.")
-        return t, batch.get("text_mask")
+    @classmethod
+    def report_notes(cls, options:dict) -> dict:
+        "What the teacher's and the mean's rows need at test time; without text (`text=none`) nothing beyond the image."
+        return {} if options.get("text") == "none" else dict(_HEAD_NOTES)
 
-    def teacher_forward(self, x, text=None, text_mask=None) -> dict:
-        if self.fusion is None: out = unet_forward(self.teacher, x)
-        else: out = unet_forward(self.teacher, x, lambda k, e: self.fusion[k](e, text, text_mask))
-        return out
+# %% ../../nbs/12_methods.fgi.ipynb #3ba70cde
+@patch(as_prop=True)
+def fusion(self:FGI) -> list|None:
+    "The teacher's text-fusion modules (its filled skip slots); None without text."
+    return [s for s in self.teacher.skip_slots if isinstance(s, TextFusion)] or None
 
-    def student_forward(self, x) -> dict: return unet_forward(self.student, x)
+@patch
+def _text(self:FGI, batch) -> dict:
+    "The teacher's text inputs from `batch` (none without fusion); a `ConfigError` if the batch lacks them."
+    if self.fusion is None: return {}
+    t = batch.get("text")
+    if t is None:
+        raise ConfigError("the batch has no text", where="fgi",
+                          fix="load the data with FGI.data_needs(dataset).load (text='gaze'), or use -o text=none.")
+    if t.shape[-1] != self.text_dim:
+        raise ConfigError(f"text embeddings of dim {t.shape[-1]}, the teacher expects {self.text_dim}", where="fgi",
+                          fix=f"pass -o text_dim={t.shape[-1]}.")
+    return {"text": t, "text_mask": batch.get("text_mask")}
 
-    def predict_batch(self, batch):
-        mode = self.predict_mode
-        if mode == "student": return self.student_forward(batch["image"])["logits"]
-        t = self.teacher_forward(batch["image"], *self._text(batch))["logits"]
-        if mode == "teacher": return t
-        return (t + self.student_forward(batch["image"])["logits"]) / 2
+@patch
+def teacher_forward(self:FGI, x, text=None, text_mask=None) -> dict:
+    return self.teacher(x) if self.fusion is None else self.teacher(x, text=text, text_mask=text_mask)
 
-    def predict(self, images):
-        if self.predict_mode != "student" and self.fusion is not None:
-            raise ConfigError(f"predict_mode={self.predict_mode!r} needs the text", where="fgi", fix="call predict_batch(batch) with the batch's text, or use the student.")
-        return self.predict_batch({"image": images})
+@patch
+def student_forward(self:FGI, x) -> dict: return self.student(x)
 
-    def ramp(self, step:int) -> float:
-        "w(t): the exponential ramp over the first `rampup` of the run (fraction of `total_iterations`, or steps if > 1)."
-        n = self.rampup if self.rampup > 1 else self.rampup * (self.total_iterations or 15000)
-        return sigmoid_rampup(step, n)
+@patch
+def predict(self:FGI, batch, head=None):
+    "The student's logits (the headline), the teacher's (it reads the batch's text) or their mean."
+    head = self.resolve_head(head)
+    if head == "student": return self.student_forward(batch["image"])["logits"]
+    t = self.teacher_forward(batch["image"], **self._text(batch))["logits"]
+    if head == "teacher": return t
+    return (t + self.student_forward(batch["image"])["logits"]) / 2
 
-    # -- one step ----------------------------------------------------------------------------------
-    def training_step(self, batch, step):
-        lv = batch.get("levels")
-        if lv is None: raise ConfigError("the batch has no gaze levels", where="fgi", fix="use a dataset with gaze (real or simulated).")
-        pl1, pl2 = strict_loose(lv)
-        x = batch["image"]; text, tmask = self._text(batch)
-        B = x.shape[0]
-        t = self.teacher_forward(x, text, tmask)
-        loss_t = bce_loss(t["logits"], pl1)
-        if self.darm_apply == "ignore":                                            # the student's input is the clean image: one pass serves both
-            s = self.student_forward(x); s_clean = s["logits"].detach()
-        else:
-            with torch.no_grad(): s_clean = self.student_forward(x)["logits"]
-        if self.darm == "band": region = pl1 != pl2
-        elif self.darm == "disagree": region = (t["logits"][:, 0] > 0) != (s_clean[:, 0] > 0)
-        else: region = torch.zeros_like(pl1, dtype=torch.bool)
-        hide = darm_mask(region, self.darm_cover, self.darm_side)
-        if self.darm_apply == "blank":                                             # the released code: image zeroed, PL2 background there
-            with frozen_bn_stats(self.student):                                    # BN's running stats: clean images only (see below)
-                s = self.student_forward(x * ~hide[:, None])
-            loss_s = bce_loss(s["logits"], pl2 * ~hide)
-        else:                                                                      # gazekit's "ignore": the clean image, the squares out of the loss
-            loss_s = bce_loss(s["logits"], torch.where(hide, torch.full_like(pl2, IGNORE_INDEX), pl2))
-        afc = cosine_feature_loss([a(f) for a, f in zip(self.adapters, s["encoder"])], t["encoder"])
-        perm = torch.roll(torch.arange(B, device=x.device), 1)
-        box = cutmix_boxes(B, *x.shape[-2:], device=x.device)
-        xm = cutmix(x, box, perm) + self.noise * torch.randn_like(x)
-        tm_text = None if text is None else torch.cat([text, text[perm]], 1)
-        tm_mask = None if text is None or tmask is None else torch.cat([tmask, tmask[perm]], 1)
-        with frozen_bn_stats(self.teacher, self.student):
-            tm = self.teacher_forward(xm, tm_text, tm_mask)["logits"]
-            sm = self.student_forward(xm)["logits"]
-        cwc_t = confidence_weighted_consistency(tm, cutmix(s_clean, box, perm), self.high, self.low)
-        cwc_s = confidence_weighted_consistency(sm, cutmix(t["logits"].detach(), box, perm), self.high, self.low)
-        w = self.ramp(step)
-        loss = loss_t + loss_s + w * (cwc_t + cwc_s) + self.afc_weight * w * afc
-        return {"loss": loss, "teacher": loss_t.detach(), "student": loss_s.detach(), "cwc_t": cwc_t.detach(), "cwc_s": cwc_s.detach(),
-                "afc": afc.detach(), "ramp": torch.tensor(w), "darm_share": hide.float().mean()}
+@patch
+def ramp(self:FGI, step:int) -> float:
+    "w(t): the exponential ramp over the first `rampup` of the run (fraction of `total_iterations`, or steps if > 1)."
+    n = self.rampup if self.rampup > 1 else self.rampup * (self.total_iterations or 15000)
+    return sigmoid_rampup(step, n)
+
+# %% ../../nbs/12_methods.fgi.ipynb #4e3edead
+@patch
+def _student_loss(self:FGI, x, pl1, pl2, t):
+    "The student's output, its clean logits (no gradient) and its loss under DARM."
+    if self.darm_apply == "ignore":                                            # the student's input is the clean image: one pass serves both
+        s = self.student_forward(x); s_clean = s["logits"].detach()
+    else:
+        with torch.no_grad(): s_clean = self.student_forward(x)["logits"]
+    if self.darm == "band": region = pl1 != pl2
+    elif self.darm == "disagree": region = (t["logits"][:, 0] > 0) != (s_clean[:, 0] > 0)
+    else: region = torch.zeros_like(pl1, dtype=torch.bool)
+    hide = darm_mask(region, self.darm_cover, self.darm_side)
+    if self.darm_apply == "blank":                                             # the released code: image zeroed, PL2 background there
+        with frozen_bn_stats(self.student):                                    # BN's running stats: clean images only (see below)
+            s = self.student_forward(x * ~hide[:, None])
+        loss_s = bce_loss(s["logits"], pl2 * ~hide)
+    else:                                                                      # gazekit's "ignore": the clean image, the squares out of the loss
+        loss_s = bce_loss(s["logits"], torch.where(hide, torch.full_like(pl2, IGNORE_INDEX), pl2))
+    return s, s_clean, loss_s, hide
+
+# %% ../../nbs/12_methods.fgi.ipynb #edfcd706
+@patch
+def training_step(self:FGI, batch, step):
+    lv = batch.get("levels")
+    if lv is None: raise ConfigError("the batch has no gaze levels", where="fgi", fix="use a dataset with gaze (real or simulated).")
+    pl1, pl2 = strict_loose(lv)
+    x, txt = batch["image"], self._text(batch)
+    B = x.shape[0]
+    t = self.teacher_forward(x, **txt)
+    loss_t = bce_loss(t["logits"], pl1)
+    s, s_clean, loss_s, hide = self._student_loss(x, pl1, pl2, t)
+    afc = cosine_feature_loss([a(f) for a, f in zip(self.adapters, s["encoder"][-4:])], t["encoder"][-4:])
+    perm = torch.roll(torch.arange(B, device=x.device), 1)
+    box = cutmix_boxes(B, *x.shape[-2:], device=x.device)
+    xm = cutmix(x, box, perm) + self.noise * torch.randn_like(x)
+    mixed = {k: None if v is None else torch.cat([v, v[perm]], 1) for k, v in txt.items()}
+    with frozen_bn_stats(self.teacher, self.student):
+        tm = self.teacher_forward(xm, **mixed)["logits"]
+        sm = self.student_forward(xm)["logits"]
+    cwc_t = confidence_weighted_consistency(tm, cutmix(s_clean, box, perm), self.high, self.low)
+    cwc_s = confidence_weighted_consistency(sm, cutmix(t["logits"].detach(), box, perm), self.high, self.low)
+    w = self.ramp(step)
+    loss = loss_t + loss_s + w * (cwc_t + cwc_s) + self.afc_weight * w * afc
+    return {"loss": loss, "teacher": loss_t.detach(), "student": loss_s.detach(), "cwc_t": cwc_t.detach(),
+            "cwc_s": cwc_s.detach(), "afc": afc.detach(), "ramp": torch.tensor(w), "darm_share": hide.float().mean()}
 
 # %% ../../nbs/12_methods.fgi.ipynb #aeac24ae
 def darm_figure(ds, n:int=3, cover:float=0.3, seed:int=0):
@@ -346,25 +354,22 @@ def fgi_predictions_figure(method:FGI, ds, n:int=3, device=None):
     device = device or next(method.parameters()).device
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
     fig, axs = plt.subplots(len(idx), 4, figsize=(11.5, 3.1 * len(idx)), squeeze=False)
-    was, mode = method.training, method.predict_mode; method.eval()
-    for r, i in enumerate(idx):
-        raw = ds.raw(int(i)); hw = raw["image"].shape[:2]
-        gt = np.asarray(ds.original_mask(int(i))) > 0
-        b = _collate([ds[int(i)]])
-        bd = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in b.items() if k != "mask"}
-        if "levels" in b:
-            up = lambda m: F.interpolate(m[None, None].float(), size=hw, mode="nearest")[0, 0].numpy() > 0
-            p1, p2 = strict_loose(b["levels"])
-            show_mask(raw["image"], up(p2[0]), ax=axs[r, 0], color="orange"); show_mask(None, up(p1[0]), ax=axs[r, 0], color="cyan")
-        else: axs[r, 0].imshow(raw["image"])
-        axs[r, 0].set_title(f"{ds.ids[int(i)][:16]}: PL1 (cyan), PL2 (orange)", fontsize=9); axs[r, 0].axis("off")
-        for k, m in enumerate(("teacher", "student", "mean")):
-            method.predict_mode = m
-            lg = method.predict_batch(bd).float()
-            pred = (F.interpolate(lg, size=hw, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
-            show_mask(raw["image"], pred, ax=axs[r, k + 1], color="magenta"); show_mask(None, gt, ax=axs[r, k + 1], color="lime", linewidth=1.2)
-            axs[r, k + 1].set_title(f"{m}: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
-    method.predict_mode = mode; method.train(was)
+    with eval_mode(method):
+        for r, i in enumerate(idx):
+            raw = ds.raw(int(i)); hw = raw["image"].shape[:2]
+            gt = np.asarray(ds.original_mask(int(i))) > 0
+            b = _collate([ds[int(i)]])
+            bd = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in b.items() if k != "mask"}
+            if "levels" in b:
+                up = lambda m: F.interpolate(m[None, None].float(), size=hw, mode="nearest")[0, 0].numpy() > 0
+                p1, p2 = strict_loose(b["levels"])
+                show_mask(raw["image"], up(p2[0]), ax=axs[r, 0], color="orange"); show_mask(None, up(p1[0]), ax=axs[r, 0], color="cyan")
+            else: axs[r, 0].imshow(raw["image"])
+            axs[r, 0].set_title(f"{ds.ids[int(i)][:16]}: PL1 (cyan), PL2 (orange)", fontsize=9); axs[r, 0].axis("off")
+            for k, m in enumerate(method.heads):
+                pred = labels_at(method.predict(bd, head=m).float(), hw)[0].cpu().numpy() > 0
+                show_mask(raw["image"], pred, ax=axs[r, k + 1], color="magenta"); show_mask(None, gt, ax=axs[r, k + 1], color="lime", linewidth=1.2)
+                axs[r, k + 1].set_title(f"{m}: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
     fig.suptitle("FGI: teacher (image + text), student (image only) and their mean (magenta); ground truth (green)")
     fig.tight_layout()
     return fig
@@ -381,22 +386,21 @@ def darm_dependence(method:FGI, ds, cover:float|None=None, seed:int=0, device=No
     from gazekit.gaze import binary_dice
     device = device or next(method.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    was = method.training; method.eval()
     views = ("as at test time", "squares in the gaze band", "the same squares, moved at random")
     rows = {k: [] for k in views}
-    for i in range(len(ds)):
-        s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
-        if s.get("levels") is None or s["levels"].shape[0] != 2:
-            raise ConfigError(f"sample {i} ({ds.ids[i]}) has no two gaze levels", where="darm_dependence", fix="score on data loaded with FGI.data_options(dataset).")
-        p1, p2 = strict_loose(s["levels"][None])
-        hide = darm_mask(p1 != p2, method.darm_cover if cover is None else cover, method.darm_side, generator=g)
-        H, W = hide.shape[-2:]
-        moved = torch.roll(hide, (int(torch.randint(H, (1,), generator=g)), int(torch.randint(W, (1,), generator=g))), (1, 2))
-        x = s["image"][None]
-        for k, h in zip(views, (torch.zeros_like(hide), hide, moved)):
-            lg = method.student_forward((x * ~h[:, None]).to(device))["logits"].float()
-            p = (F.interpolate(lg, size=gt.shape, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
-            rows[k].append((binary_dice(p, gt), p.mean()))
-    method.train(was)
+    with eval_mode(method):
+        for i in range(len(ds)):
+            s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
+            if s.get("levels") is None or s["levels"].shape[0] != 2:
+                raise ConfigError(f"sample {i} ({ds.ids[i]}) has no two gaze levels", where="darm_dependence", fix="score on data loaded with FGI.data_needs(dataset).load.")
+            p1, p2 = strict_loose(s["levels"][None])
+            hide = darm_mask(p1 != p2, method.darm_cover if cover is None else cover, method.darm_side, generator=g)
+            H, W = hide.shape[-2:]
+            moved = torch.roll(hide, (int(torch.randint(H, (1,), generator=g)), int(torch.randint(W, (1,), generator=g))), (1, 2))
+            x = s["image"][None]
+            for k, h in zip(views, (torch.zeros_like(hide), hide, moved)):
+                lg = method.student_forward((x * ~h[:, None]).to(device))["logits"].float()
+                p = labels_at(lg, gt.shape)[0].cpu().numpy() > 0
+                rows[k].append((binary_dice(p, gt), p.mean()))
     return pd.DataFrame([{"student input": k, "dice": 100 * np.mean([d for d, _ in v]), "empty": sum(f == 0 for _, f in v),
                           "foreground": 100 * np.mean([f for _, f in v])} for k, v in rows.items()]).set_index("student input")

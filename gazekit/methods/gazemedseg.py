@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/methods.gazemedseg.html.md"""
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #41f8acf0
 from __future__ import annotations
-import copy, re
+import copy, json
 import numpy as np
 import pandas as pd
 import torch
@@ -14,12 +14,12 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from ..core import ConfigError
+from ..core import ConfigError, eval_mode
 from ..data import DATASETS
 from ..models import build_model
 from ..losses import bce_loss
-from ..train import Method
-from .core import register_method
+from ..metrics import labels_at
+from .core import Method, DataNeeds, register_method
 
 # %% auto #0
 __all__ = ['level_thresholds', 'neighbour_offsets', 'affinity_smooth_naive', 'affinity_weights', 'affinity_apply',
@@ -155,22 +155,23 @@ class GazeMedSeg(Method):
         self.nets = nn.ModuleList(nets)
 
     @classmethod
-    def data_options(cls, dataset:str, levels:int=2, **_) -> dict:
+    def data_needs(cls, dataset:str, levels:int=2, **_) -> DataNeeds:
         "What the method needs from the data: the thresholds of its `levels` pseudo-masks on `dataset`."
-        return {"thresholds": list(level_thresholds(dataset, levels))}
+        return DataNeeds(load={"thresholds": list(level_thresholds(dataset, levels))})
 
     def forward_levels(self, images) -> list[dict]:
         return [net(images) for net in self.nets]
 
-    def predict(self, images):
-        return torch.stack([o["logits"] for o in self.forward_levels(images)]).mean(0)
+    def predict(self, batch, head=None):
+        self.resolve_head(head)
+        return torch.stack([o["logits"] for o in self.forward_levels(batch["image"])]).mean(0)
 
     def training_step(self, batch, step):
         lv = batch.get("levels")
         if lv is None or lv.shape[1] != self.levels:
             got = "no gaze levels" if lv is None else f"{lv.shape[1]} gaze level(s)"
             raise ConfigError(f"the batch has {got}, the method has {self.levels} networks", where="gazemedseg",
-                              fix=f"load the data with thresholds=GazeMedSeg.data_options(dataset, levels={self.levels})['thresholds'].")
+                              fix=f"load the data with thresholds=GazeMedSeg.data_needs(dataset, levels={self.levels}).load['thresholds'].")
         outs = self.forward_levels(batch["image"])
         sup = torch.stack([bce_loss(o["logits"], lv[:, i]) for i, o in enumerate(outs)])
         logs = {f"bce{i}": s.detach() for i, s in enumerate(sup)}
@@ -193,22 +194,21 @@ def level_predictions_figure(method:GazeMedSeg, ds, n:int=3, device=None, title:
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
     L, thr = method.levels, tuple(ds.thresholds)
     fig, axs = plt.subplots(len(idx), L + 2, figsize=(2.9 * (L + 2), 3.1 * len(idx)), squeeze=False)
-    was = method.training; method.eval()
-    for r, i in enumerate(idx):
-        raw, s = ds.raw(int(i)), ds[int(i)]
-        hw, gt = raw["image"].shape[:2], np.asarray(ds.original_mask(int(i))) > 0
-        if raw["fixations"] is not None:
-            show_levels(raw["image"], gaze_levels(heatmap(raw["fixations"], size=hw, sigma=ds.sigma), thr), thr, ax=axs[r, 0], legend=False)
-        else: show_mask(raw["image"], np.zeros(hw, bool), ax=axs[r, 0])
-        axs[r, 0].set_title(f"{ds.ids[int(i)][:16]}: levels {', '.join(f'{t:g}' for t in thr)}", fontsize=9)
-        logits = [o["logits"] for o in method.forward_levels(s["image"][None].to(device))]
-        for k, lg in enumerate(logits + [torch.stack(logits).mean(0)]):
-            pred = (F.interpolate(lg.float(), size=hw, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
-            show_mask(raw["image"], pred, ax=axs[r, k + 1], color="magenta")
-            show_mask(None, gt, ax=axs[r, k + 1], color="lime", linewidth=1.2)
-            name = f"network {k}" + (f" (level {thr[k]:g})" if k < len(thr) else "") if k < L else "merged (mean logits)"
-            axs[r, k + 1].set_title(f"{name}: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
-    method.train(was)
+    with eval_mode(method):
+        for r, i in enumerate(idx):
+            raw, s = ds.raw(int(i)), ds[int(i)]
+            hw, gt = raw["image"].shape[:2], np.asarray(ds.original_mask(int(i))) > 0
+            if raw["fixations"] is not None:
+                show_levels(raw["image"], gaze_levels(heatmap(raw["fixations"], size=hw, sigma=ds.sigma), thr), thr, ax=axs[r, 0], legend=False)
+            else: show_mask(raw["image"], np.zeros(hw, bool), ax=axs[r, 0])
+            axs[r, 0].set_title(f"{ds.ids[int(i)][:16]}: levels {', '.join(f'{t:g}' for t in thr)}", fontsize=9)
+            logits = [o["logits"] for o in method.forward_levels(s["image"][None].to(device))]
+            for k, lg in enumerate(logits + [torch.stack(logits).mean(0)]):
+                pred = labels_at(lg, hw)[0].cpu().numpy() > 0
+                show_mask(raw["image"], pred, ax=axs[r, k + 1], color="magenta")
+                show_mask(None, gt, ax=axs[r, k + 1], color="lime", linewidth=1.2)
+                name = f"network {k}" + (f" (level {thr[k]:g})" if k < len(thr) else "") if k < L else "merged (mean logits)"
+                axs[r, k + 1].set_title(f"{name}: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
     fig.suptitle(title or "GazeMedSeg: each level's network and the merged prediction (magenta); ground truth (green)")
     fig.tight_layout()
     return fig
@@ -219,17 +219,18 @@ def figures(self:GazeMedSeg, ds, n:int=3, device=None) -> dict:
     return {"levels": level_predictions_figure(self, ds, n=n, device=device)}
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #61ab6dc9
-def _levels_of(label:str) -> int|None:
-    "The number of levels of a GazeMedSeg run label (`gazemedseg` = 2, `gazemedseg+levels=3` = 3); None for other variants."
-    if label == "gazemedseg": return 2
-    m = re.fullmatch(r"gazemedseg\+levels=(\d+)", label)
-    return int(m.group(1)) if m else None
+def _levels_of(method:str, options, head=None) -> int|None:
+    "The number of levels of a GazeMedSeg run from its recorded options (none: 2; `{'levels': 3}`: 3); None for other variants and rows."
+    opts = json.loads(options) if isinstance(options, str) else {}
+    if method != "gazemedseg" or isinstance(head, str) or set(opts) - {"levels"}: return None
+    return int(opts.get("levels", 2))
 
 def levels_ablation_figure(runs):
     "Test Dice against the number of levels (mean ± std over seeds, each seed a dot), `gaze` and `full` as reference lines; one panel per dataset, protocol and profile. None if fewer than two level counts were run."
     import matplotlib.pyplot as plt
     ok = runs[runs.status == "ok"].copy()
-    ok["levels"] = ok.label.map(_levels_of); ok["dice"] = 100 * ok.dice.astype(float)
+    ok["levels"] = [_levels_of(m, o, h) for m, o, h in zip(ok.method, ok.options, ok["head"])]
+    ok["dice"] = 100 * ok.dice.astype(float)
     keys = ["dataset", "protocol", "profile"]
     panels = [k for k, d in ok.groupby(keys) if d.levels.nunique() >= 2]
     if not panels: return None
@@ -241,7 +242,7 @@ def levels_ablation_figure(runs):
         lv = d.dropna(subset=["levels"])
         ax.scatter(lv.levels, lv.dice, color="navy", alpha=0.35, s=14)
         for base, col in (("gaze", "tab:orange"), ("full", "tab:green")):
-            b = d[d.label == base].dice
+            b = d[(d.method == base) & (d.options == "{}") & d["head"].isna()].dice     # the baseline's default variant
             if len(b): ax.axhline(b.mean(), ls="--", color=col, label=f"{base} ({b.mean():.1f})")
         ax.set_xticks(sorted(lv.levels.unique())); ax.set_xlabel("pseudo-mask levels"); ax.set_ylabel("test Dice (%)")
         ax.set_title(f"{key[0]}, {key[1]} protocol, {key[2]}", fontsize=10); ax.legend(fontsize="small")

@@ -16,17 +16,17 @@ from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from ..core import ConfigError
+from ..core import ConfigError, eval_mode
 from ..gaze import Fixations, cumulative_tracks, heatmap, track_weights
 from ..losses import bce_loss
-from ..models import ReferenceUNet
-from ..train import Method
-from .core import register_method
+from ..metrics import labels_at
+from ..models import Slot, build_model
+from .core import Method, DataNeeds, register_method
 from .gazemedseg import level_thresholds
 
 # %% auto #0
-__all__ = ['ORDERS', 'WEIGHTS', 'stage_tracks', 'track_maps', 'stage_sizes', 'batch_track_maps', 'TrackAttention',
-           'gradtrack_forward', 'GradTrack', 'track_figure', 'gate_dependence']
+__all__ = ['ORDERS', 'WEIGHTS', 'stage_tracks', 'track_maps', 'batch_track_maps', 'TrackAttention', 'GradTrack', 'track_figure',
+           'gate_dependence']
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #a84feaa9
 ORDERS, WEIGHTS = ("time", "shuffled"), ("duration", "uniform")
@@ -50,12 +50,6 @@ def track_maps(fix:Fixations|None, sizes, k:int=4, order:str="time", weights:str
             for t, s in zip(stage_tracks(fix, k, order, rng), sizes)]
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #ad0e47ea
-def stage_sizes(H:int, W:int) -> list[tuple[int, int]]:
-    "The sizes of the reference U-Net's four decoder stages for an (H, W) input, coarse to fine (each pooling floors)."
-    out = [(H, W)]
-    for _ in range(3): out.insert(0, (out[0][0] // 2, out[0][1] // 2))
-    return out
-
 def batch_track_maps(fixations:list, sizes, k:int=4, order:str="time", weights:str="duration", sigma:float=70.0,
                      step:int=0, device=None) -> list[torch.Tensor]:
     "Per stage, coarse to fine, a (B,1,h,w) tensor of the samples' track maps."
@@ -65,81 +59,103 @@ def batch_track_maps(fixations:list, sizes, k:int=4, order:str="time", weights:s
     return [torch.from_numpy(np.stack([p[j] for p in per]))[:, None].to(device) for j in range(k)]
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #813b0852
-class TrackAttention(nn.Module):
-    "Predict a stage's track map from its features (logits) and gate them: f * (1 + A), A = sigmoid(logits) or a given map."
-    def __init__(self, channels:int):
+class TrackAttention(Slot):
+    "A stage slot: predict the stage's track map from its features (logits, added to the forward's `key` output) and gate them: f * (1 + A)."
+    def __init__(self, channels:int, key:str="attention"):
         super().__init__()
         mid = max(channels // 2, 4)
+        self.key = key
         self.head = nn.Sequential(nn.Conv2d(channels, mid, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(mid, 1, 1))
-    def forward(self, f, given=None):
+
+    def gate(self, f, given=None):
+        "(gated features, logits); A = sigmoid(logits), or the `given` map (teacher forcing, diagnostics)."
         logit = self.head(f)
         a = torch.sigmoid(logit) if given is None else given.to(f.dtype)
         return f * (1 + a), logit
 
-def gradtrack_forward(net:ReferenceUNet, x, attention=None, aux=None, given=None) -> dict:
-    "Run the reference U-Net with Track Attention after each decoder stage (`attention`: 4 modules or None) and aux heads on the three coarser stages."
-    x0 = net.conv_0(x)
-    x1 = net.down_1(x0); x2 = net.down_2(x1); x3 = net.down_3(x2); x4 = net.down_4(x3)
-    y, att, stages = x4, [], []
-    for j, (up, skip) in enumerate(((net.upcat_4, x3), (net.upcat_3, x2), (net.upcat_2, x1), (net.upcat_1, x0))):
-        y = up(y, skip)
-        if attention is not None:
-            y, logit = attention[j](y, None if given is None else given[j]); att.append(logit)
-        stages.append(y)
-    return dict(logits=net.classifier(y), attention=att, stages=stages,
-                aux=[] if aux is None else [h(s) for h, s in zip(aux, stages[:3])])
+    def forward(self, x, ctx):
+        "As a slot: the forward's `given` maps (one per gated stage), if any, replace the predicted gates."
+        given = ctx.get("given")
+        y, logit = self.gate(x, None if given is None else given[self.index])
+        ctx.add(self.key, logit)
+        return y
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #2875abc8
 @register_method("gradtrack")
 class GradTrack(Method):
     "GradTrack (gazekit's design): reverse-truncated track maps supervise the decoder stages; Track Attention gates them; the image alone at test time."
     supervision = "gaze"
-    from_dataset = ("sigma", "thresholds")     # the track maps' Gaussian width and the level: the dataset's unless set
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  order:str="time", weights:str="duration", attention:bool=True, multilevel:bool=True, forcing:float=0.0,
                  threshold:float|None=None, thresholds=None, sigma:float=70.0, stages:int=4, **model_cfg):
         super().__init__()
-        if model != "unet-ref":
-            raise ConfigError(f"model={model!r}", where="gradtrack", fix="GradTrack works on the reference U-Net's four decoder stages: use it (no --encoder).")
         if num_classes != 2: raise ConfigError(f"num_classes={num_classes}", where="gradtrack", fix="GradTrack is a binary method.")
-        if stages != 4: raise ConfigError(f"stages={stages}", where="gradtrack", fix="the reference U-Net has 4 decoder stages.")
         for k, v, ok in (("order", order, ORDERS), ("weights", weights, WEIGHTS)):
             if v not in ok: raise ConfigError(f"{k}={v!r}", where="gradtrack", fix=f"use one of {', '.join(ok)}.")
         if not 0 <= forcing <= 1: raise ConfigError(f"forcing={forcing}", where="gradtrack", fix="a probability in [0, 1].")
-        self.order, self.weights, self.forcing, self.sigma, self.k = order, weights, float(forcing), float(sigma), 4
-        # the level: `threshold` if set, else the training data's own level (`thresholds`, from `data_options`), else Kvasir-SEG's 0.5
+        self.order, self.weights, self.forcing, self.sigma, self.k = order, weights, float(forcing), float(sigma), int(stages)
+        # the level: `threshold` if set, else the training data's own level (`thresholds`, from `data_needs`), else Kvasir-SEG's 0.5
         self.threshold = float(threshold if threshold is not None else thresholds[0] if thresholds else 0.5)
-        self.net = ReferenceUNet(in_channels=in_channels, num_classes=1, width=width, norm=norm, **model_cfg)
-        f = self.net.unet_features
-        chans = (f[3], f[2], f[1], f[5])                                           # decoder stages, coarse to fine
-        self.attention = nn.ModuleList([TrackAttention(c) for c in chans]) if attention else None
-        self.aux = nn.ModuleList([nn.Conv2d(c, 1, 1) for c in chans[:3]]) if multilevel else None
+        self.net = build_model(model, in_channels=in_channels, num_classes=1, norm=norm, **model_cfg,
+                               **(dict(width=width) if model == "unet-ref" else {}))
+        if not 2 <= self.k <= len(self.net.stage_channels):
+            raise ConfigError(f"stages={stages}", where="gradtrack", fix=f"the network has {len(self.net.stage_channels)} decoder stages.")
+        chans = self.net.stage_channels[-self.k:]                                  # the gated stages, coarse to fine
+        att = [TrackAttention(c) for c in chans] if attention else None
+        self.aux = nn.ModuleList([nn.Conv2d(c, 1, 1) for c in chans[:-1]]) if multilevel else None
+        if att: self.net.fill_slots("stage", att)
 
     @classmethod
-    def data_options(cls, dataset:str, threshold:float|None=None, **_) -> dict:
-        "One pseudo-mask level (the output head's target) at `threshold`, by default the dataset's first GazeMedSeg level (Kvasir-SEG 0.5, NCI-ISBI 0.2)."
-        return {"thresholds": [float(threshold if threshold is not None else level_thresholds(dataset, 1)[0])]}
+    def data_needs(cls, dataset:str, threshold:float|None=None, **_) -> DataNeeds:
+        "One pseudo-mask level (the output head's target) at `threshold`, by default the dataset's first GazeMedSeg level (Kvasir-SEG 0.5, NCI-ISBI 0.2); the gaze sigma and level default to the training data's."
+        level = float(threshold if threshold is not None else level_thresholds(dataset, 1)[0])
+        return DataNeeds(load={"thresholds": [level]}, from_data=("sigma", "thresholds"))
 
-    def predict(self, images): return gradtrack_forward(self.net, images, self.attention, self.aux)["logits"]
+# %% ../../nbs/13_methods.gradtrack.ipynb #c950f59d
+@patch(as_prop=True)
+def attention(self:GradTrack) -> list|None:
+    "The Track Attention modules in the network's stage slots; None without attention."
+    return [s for s in self.net.stage_slots if isinstance(s, TrackAttention)] or None
 
-    def training_step(self, batch, step):
-        if batch.get("levels") is None or batch.get("fixations") is None:
-            raise ConfigError("the batch has no gaze track", where="gradtrack", fix="use a dataset with gaze fixations (real or simulated).")
-        x = batch["image"]
-        H, W = x.shape[-2:]
-        maps = batch_track_maps(batch["fixations"], stage_sizes(H, W), self.k, self.order, self.weights, self.sigma, step, x.device)
-        force = self.attention is not None and self.training and bool(torch.rand(()) < self.forcing)
-        out = gradtrack_forward(self.net, x, self.attention, self.aux, given=maps if force else None)
-        loss_out = bce_loss(out["logits"], batch["levels"][:, 0])
-        loss = loss_out
-        logs = {"output": loss_out.detach(), "forced": torch.tensor(float(force))}
-        if self.aux is not None:
-            ms = torch.stack([bce_loss(a, (m[:, 0] > self.threshold).float()) for a, m in zip(out["aux"], maps[:3])]).mean()
-            loss = loss + ms; logs["multilevel"] = ms.detach()
-        if self.attention is not None:
-            ta = torch.stack([F.binary_cross_entropy_with_logits(a, m) for a, m in zip(out["attention"], maps)]).mean()
-            loss = loss + ta; logs["attention"] = ta.detach()
-        return {"loss": loss, **logs}
+@patch
+def forward_maps(self:GradTrack, x, given=None) -> dict:
+    "The network's outputs, with `attention` (one logit map per gated stage) and `aux` (the multi-level heads')."
+    out = self.net(x, given=given)
+    out.setdefault("attention", [])
+    out["aux"] = [] if self.aux is None else [h(s) for h, s in zip(self.aux, out["features"][-self.k:-1])]
+    return out
+
+@patch
+def track_targets(self:GradTrack, fixations, H:int, W:int, step:int=0, device=None) -> list:
+    "The (B,1,h,w) track map of every gated stage, coarse to fine, at the sizes its slot sees."
+    sizes = self.net.stage_sizes(H, W)[-self.k:]
+    return batch_track_maps(fixations, sizes, self.k, self.order, self.weights, self.sigma, step, device)
+
+@patch
+def predict(self:GradTrack, batch, head=None):
+    self.resolve_head(head)
+    return self.net(batch["image"])["logits"]
+
+# %% ../../nbs/13_methods.gradtrack.ipynb #db8e1252
+@patch
+def training_step(self:GradTrack, batch, step):
+    if batch.get("levels") is None or batch.get("fixations") is None:
+        raise ConfigError("the batch has no gaze track", where="gradtrack", fix="use a dataset with gaze fixations (real or simulated).")
+    x = batch["image"]
+    maps = self.track_targets(batch["fixations"], *x.shape[-2:], step, x.device)
+    force = self.attention is not None and self.training and bool(torch.rand(()) < self.forcing)
+    out = self.forward_maps(x, given=maps if force else None)
+    loss_out = bce_loss(out["logits"], batch["levels"][:, 0])
+    loss = loss_out
+    logs = {"output": loss_out.detach(), "forced": torch.tensor(float(force))}
+    if self.aux is not None:
+        ms = torch.stack([bce_loss(a, (m[:, 0, :a.shape[-2], :a.shape[-1]] > self.threshold).float())
+                          for a, m in zip(out["aux"], maps)]).mean()
+        loss = loss + ms; logs["multilevel"] = ms.detach()
+    if self.attention is not None:
+        ta = torch.stack([F.binary_cross_entropy_with_logits(a, m) for a, m in zip(out["attention"], maps)]).mean()
+        loss = loss + ta; logs["attention"] = ta.detach()
+    return {"loss": loss, **logs}
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #1d9d765e
 @torch.no_grad()
@@ -151,29 +167,28 @@ def track_figure(method:GradTrack, ds, n:int=3, device=None):
     device = device or next(method.parameters()).device
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
     fig, axs = plt.subplots(2 * len(idx), 5, figsize=(12, 4.6 * len(idx)), squeeze=False)
-    was = method.training; method.eval()
-    for r, i in enumerate(idx):
-        raw, s = ds.raw(int(i)), ds[int(i)]
-        hw = raw["image"].shape[:2]
-        x = s["image"][None].to(device)
-        H, W = x.shape[-2:]
-        maps = track_maps(s.get("fixations"), stage_sizes(H, W), method.k, method.order, method.weights, method.sigma)
-        out = gradtrack_forward(method.net, x, method.attention, method.aux)
-        top, bot = axs[2 * r], axs[2 * r + 1]
-        if raw["fixations"] is not None: show_scanpath(raw["image"], raw["fixations"], ax=top[0])
-        else: top[0].imshow(raw["image"])
-        top[0].set_title(f"{ds.ids[int(i)][:16]}: track", fontsize=9)
-        for j in range(4):
-            top[j + 1].imshow(maps[j], cmap="jet", vmin=0, vmax=1); top[j + 1].set_title(f"stage {j + 1} map (last {j + 1}/4)", fontsize=9)
-            if out["attention"]:
-                bot[j + 1].imshow(torch.sigmoid(out["attention"][j][0, 0]).float().cpu(), cmap="jet", vmin=0, vmax=1)
-                bot[j + 1].set_title(f"stage {j + 1}: Track Attention", fontsize=9)
-        gt = np.asarray(ds.original_mask(int(i))) > 0
-        pred = (F.interpolate(out["logits"].float(), size=hw, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
-        show_mask(raw["image"], pred, ax=bot[0], color="magenta"); show_mask(None, gt, ax=bot[0], color="lime", linewidth=1.2)
-        bot[0].set_title(f"prediction: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
-        for a in (*top, *bot): a.axis("off")
-    method.train(was)
+    with eval_mode(method):
+        for r, i in enumerate(idx):
+            raw, s = ds.raw(int(i)), ds[int(i)]
+            hw = raw["image"].shape[:2]
+            x = s["image"][None].to(device)
+            H, W = x.shape[-2:]
+            maps = [m[0, 0].cpu().numpy() for m in method.track_targets([s.get("fixations")], H, W)]
+            out = method.forward_maps(x)
+            top, bot = axs[2 * r], axs[2 * r + 1]
+            if raw["fixations"] is not None: show_scanpath(raw["image"], raw["fixations"], ax=top[0])
+            else: top[0].imshow(raw["image"])
+            top[0].set_title(f"{ds.ids[int(i)][:16]}: track", fontsize=9)
+            for j in range(4):
+                top[j + 1].imshow(maps[j], cmap="jet", vmin=0, vmax=1); top[j + 1].set_title(f"stage {j + 1} map (last {j + 1}/4)", fontsize=9)
+                if out["attention"]:
+                    bot[j + 1].imshow(torch.sigmoid(out["attention"][j][0, 0]).float().cpu(), cmap="jet", vmin=0, vmax=1)
+                    bot[j + 1].set_title(f"stage {j + 1}: Track Attention", fontsize=9)
+            gt = np.asarray(ds.original_mask(int(i))) > 0
+            pred = labels_at(out["logits"], hw)[0].cpu().numpy() > 0
+            show_mask(raw["image"], pred, ax=bot[0], color="magenta"); show_mask(None, gt, ax=bot[0], color="lime", linewidth=1.2)
+            bot[0].set_title(f"prediction: Dice {100 * binary_dice(pred, gt):.0f}%", fontsize=9)
+            for a in (*top, *bot): a.axis("off")
     fig.suptitle("GradTrack: stage track maps (from the gaze) and Track Attention (from the image alone)")
     fig.tight_layout()
     return fig
@@ -190,19 +205,16 @@ def gate_dependence(method:GradTrack, ds, device=None) -> pd.DataFrame:
     from gazekit.gaze import binary_dice
     if method.attention is None: raise ConfigError("the model has no Track Attention", where="gate_dependence", fix="use a model trained with attention=True.")
     device = device or next(method.parameters()).device
-    was = method.training; method.eval()
     rows = {k: [] for k in ("from the image (test time)", "from the true track maps", "off (A = 0)")}
-    for i in range(len(ds)):
-        s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
-        if s.get("fixations") is None:
-            raise ConfigError(f"sample {i} ({ds.ids[i]}) has no gaze track", where="gate_dependence", fix="score on data loaded with supervision='gaze' (fixations kept).")
-        x = s["image"][None].to(device)
-        maps = batch_track_maps([s.get("fixations")], stage_sizes(*x.shape[-2:]), method.k, method.order, method.weights, method.sigma, 0, device)
-        for k, given in zip(rows, (None, maps, [torch.zeros_like(m) for m in maps])):
-            lg = gradtrack_forward(method.net, x, method.attention, method.aux, given=given)["logits"].float()
-            p = (F.interpolate(lg, size=gt.shape, mode="bilinear", align_corners=False)[0, 0] > 0).cpu().numpy()
-            rows[k].append((binary_dice(p, gt), p.mean()))
-    method.train(was)
+    with eval_mode(method):
+        for i in range(len(ds)):
+            s, gt = ds[i], np.asarray(ds.original_mask(i)) > 0
+            if s.get("fixations") is None:
+                raise ConfigError(f"sample {i} ({ds.ids[i]}) has no gaze track", where="gate_dependence", fix="score on data loaded with supervision='gaze' (fixations kept).")
+            x = s["image"][None].to(device)
+            maps = method.track_targets([s.get("fixations")], *x.shape[-2:], 0, device)
+            for k, given in zip(rows, (None, maps, [torch.zeros_like(m) for m in maps])):
+                p = labels_at(method.net(x, given=given)["logits"], gt.shape)[0].cpu().numpy() > 0
+                rows[k].append((binary_dice(p, gt), p.mean()))
     return pd.DataFrame([{"gates": k, "dice": 100 * np.mean([d for d, _ in v]), "empty": sum(f == 0 for _, f in v),
                           "foreground": 100 * np.mean([f for _, f in v])} for k, v in rows.items()]).set_index("gates")
-

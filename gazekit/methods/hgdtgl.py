@@ -12,28 +12,21 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ..core import ConfigError
-from ..data import IGNORE_INDEX
+from ..core import ConfigError, IGNORE_INDEX
 from ..losses import seg_loss, sigmoid_rampup
-from ..models import ReferenceUNet
-from ..train import Method
-from .core import register_method
-from .gradtrack import TrackAttention, gradtrack_forward
+from ..models import UNet, build_model
+from .core import Method, DataNeeds, register_method
+from .gradtrack import TrackAttention
 
 # %% auto #0
-__all__ = ['GatedUNet', 'gaze_boxes', 'gaze_mix', 'LabeledOnly', 'MeanTeacher', 'HGDTGL']
+__all__ = ['gated_unet', 'gaze_boxes', 'gaze_mix', 'LabeledOnly', 'MeanTeacher', 'HGDTGL']
 
 # %% ../../nbs/14_methods.hgdtgl.ipynb #5c767f36
-class GatedUNet(nn.Module):
-    "The reference U-Net, with (`gates=True`) a perception gate after each of its 4 decoder stages."
-    def __init__(self, gates:bool=False, **cfg):
-        super().__init__()
-        self.net = ReferenceUNet(**cfg)
-        f = self.net.unet_features
-        self.gates = nn.ModuleList([TrackAttention(c) for c in (f[3], f[2], f[1], f[5])]) if gates else None
-    def forward(self, x) -> dict:
-        o = gradtrack_forward(self.net, x, self.gates)
-        return {"logits": o["logits"], "perception": o["attention"]}
+def gated_unet(gates:bool=False, model:str="unet-ref", **cfg) -> UNet:
+    "The model `model` (with `cfg`), with (`gates=True`) a perception gate in each of its 4 finest stage slots."
+    net = build_model(model, **cfg)
+    if gates: net.fill_slots("stage", [TrackAttention(c, key="perception") for c in net.stage_channels[-4:]])
+    return net
 
 # %% ../../nbs/14_methods.hgdtgl.ipynb #3a803d74
 def gaze_boxes(heat:torch.Tensor, threshold:float=0.3, margin:float=0.1) -> torch.Tensor:
@@ -73,16 +66,18 @@ class _SemiBase(Method):
     def __init__(self, model:str="unet-ref", num_classes:int=4, in_channels:int=1, width:float=1.0, norm:str="group",
                  labeled:str="5%", gates:bool=False, **model_cfg):
         super().__init__()
-        if model != "unet-ref": raise ConfigError(f"model={model!r}", where=type(self).__name__, fix="use the reference U-Net (no --encoder).")
         self.num_classes, self.labeled = num_classes, labeled
-        self.student = GatedUNet(gates=gates, in_channels=in_channels, num_classes=num_classes, width=width, norm=norm, **model_cfg)
+        self.student = gated_unet(gates, model, in_channels=in_channels, num_classes=num_classes, norm=norm, **model_cfg,
+                                  **(dict(width=width) if model == "unet-ref" else {}))
 
     @classmethod
-    def data_options(cls, dataset:str, labeled:str="5%", **_) -> dict:
+    def data_needs(cls, dataset:str, labeled:str="5%", **_) -> DataNeeds:
         "How many training slices carry labels: '5%' (68 ACDC slices), '10%' (136) or a count."
-        return {"n_labeled": labeled}
+        return DataNeeds(load={"n_labeled": labeled})
 
-    def predict(self, images): return self.student(images)["logits"]
+    def predict(self, batch, head=None):
+        self.resolve_head(head)
+        return self.student(batch["image"])["logits"]
 
     def _split(self, batch):
         lab = batch["labeled"].to(batch["image"].device)
@@ -97,6 +92,7 @@ class LabeledOnly(_SemiBase):
         self._split(batch)
         return {"loss": seg_loss(self.student(batch["image"])["logits"], batch["mask"], dice_weight=0.5, ce_weight=0.5)}
 
+# %% ../../nbs/14_methods.hgdtgl.ipynb #0c38e2e5
 @register_method("mt")
 class MeanTeacher(_SemiBase):
     "Mean teacher (SSL4MIS recipe): CE + Dice on the labelled half, MSE of softmaxes with an EMA teacher on the unlabelled half."
@@ -149,6 +145,7 @@ class MeanTeacher(_SemiBase):
         for pt, ps in zip(self.teacher.parameters(), self.student.parameters()): pt.mul_(a).add_(ps.detach(), alpha=1 - a)
         for bt, bs in zip(self.teacher.buffers(), self.student.buffers()): bt.copy_(bs)
 
+# %% ../../nbs/14_methods.hgdtgl.ipynb #dd1ca3b9
 @register_method("hgdtgl")
 class HGDTGL(MeanTeacher):
     "HG-DTGL (gazekit's design): mean teacher + GazeMix (gaze-guided bidirectional copy-paste) + MGP gates + Gaze Loss."
