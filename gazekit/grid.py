@@ -7,6 +7,7 @@ Docs: https://gazekit.github.io/gazekit/grid.html.md"""
 # %% ../nbs/22_grid.ipynb #4f7435c4
 from __future__ import annotations
 import json, time
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,12 @@ def train_notebook() -> Path:
                           fix="run gazekit from a clone of the repository (pip install -e .), which holds nbs/.")
     return p
 
+def _same_run(old, params:dict) -> bool:
+    "Whether the parameters saved in a run folder resolve to the same run as `params` (however either is written)."
+    if not isinstance(old, dict): return False
+    try: return asdict(resolve_run(**old)) == asdict(resolve_run(**params))
+    except GazeKitError: return False
+
 def run_one(out, progress:bool=False, fresh:bool=False, kernel:str|None=None, **params) -> dict:
     """Execute the training notebook with `params` into the run folder `out`; returns its metrics (status 'failed' on error).
     An interrupted attempt with the same parameters resumes from its `last.pt`; `fresh=True` (or other parameters) starts over."""
@@ -36,7 +43,7 @@ def run_one(out, progress:bool=False, fresh:bool=False, kernel:str|None=None, **
     spec = resolve_run(**params)                          # a bad parameter fails here, before any kernel starts
     out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     if params.get("data_root"): params["data_root"] = str(Path(params["data_root"]).resolve())
-    if fresh or read_json(out/"params.json") != json.loads(json.dumps(params)):
+    if fresh or not _same_run(read_json(out/"params.json"), params):
         for f in ("last.pt", "best.pt", "log.jsonl"): (out/f).unlink(missing_ok=True)   # other settings: start afresh
     (out/"metrics.json").unlink(missing_ok=True)         # a rerun never leaves an old result behind
     save_json(params, out/"params.json")
@@ -74,7 +81,7 @@ def run_grid(datasets, methods, seeds=(0,), protocols=("paper",), profile:str="q
         out = run_dir(reports, d, spec.label, p, s)
         head = f"[{k}/{len(grid)}] {d} {spec.label} {p} seed{s}"
         old = read_json(out/"metrics.json")
-        if old and old.get("status") == "ok" and not force:
+        if old and old.get("status") == "ok" and "options" in old and not force:   # a record without options is run again
             say(f"{head}: done before (Dice {100 * old['test']['dice']:.2f}), kept"); rows.append({**record_row(old), "run": str(out), "ran": False}); continue
         say(f"{head}: running ..."); t0 = time.time()
         res = run_one(out, fresh=force, dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)

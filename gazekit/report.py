@@ -74,7 +74,8 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     ok = runs[runs.status == "ok"].copy()
     for k in ("dice", "iou", "last_dice"): ok[k] = 100 * ok[k].astype(float)
     keys = ["dataset", "label", "protocol", "profile"]
-    if ok.empty: return pd.DataFrame(columns=keys)
+    if ok.empty:                                         # nothing finished: an empty table with every column
+        return pd.DataFrame(columns=keys + ["method", "options", "head", "seeds", "dice", "dice_std", "setting"])
     g = ok.groupby(keys, sort=False)
     tab = g.agg(method=("method", "first"), options=("options", "first"), head=("head", "first"), seeds=("seed", "nunique"), dice=("dice", "mean"), dice_std=("dice", "std"),
                 iou=("iou", "mean"), iou_std=("iou", "std"), hd95=("hd95", "mean"), hd95_std=("hd95", "std"),

@@ -155,7 +155,10 @@ def load(self:Trainer, path):
     except Exception as e:
         raise DataError(f"cannot load the checkpoint ({e})", where=str(path),
                         fix="delete it to start afresh, or point at another run.") from e
-    self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"])
+    try: self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"])
+    except (RuntimeError, KeyError, ValueError) as e:
+        raise DataError(f"the checkpoint does not fit this method ({str(e).splitlines()[0]})", where=str(path),
+                        fix="it was written by another method or an older gazekit: delete it to start afresh.") from e
     self.sched.load_state_dict(sd["scheduler"])
     self.step, self.best, self.history = sd["step"], sd["best"], sd["history"]
     torch.set_rng_state(sd["rng"]["torch"])

@@ -68,6 +68,9 @@ def test_smoke_run_trains_and_predicts_every_head(name, tmp_path):
             out = m.predict(b, head=head)
             assert out.shape[0] == 2 and out.shape[1] in channels and out.shape[2:] == b["image"].shape[-2:], (head, out.shape)
         assert torch.equal(m.predict(b), m.predict(b, head=m.default_head))
+    # its own figures for a run's records draw without error
+    import matplotlib.pyplot as plt
+    for fig in m.figures(data["test"], n=1).values(): plt.close(fig)
     # the checkpoint loads without unpickling code, into a fresh method, to the same predictions
     sd = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=True)
     fresh = build_method(spec, data)

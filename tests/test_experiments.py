@@ -105,3 +105,14 @@ def test_initial_weights_follow_the_seed():
     torch.manual_seed(123)                              # whatever state the caller left behind
     a = first(spec(0)); torch.rand(7); b = first(spec(0))
     assert torch.equal(a, b) and not torch.equal(a, first(spec(1)))
+
+
+def test_a_record_without_options_is_reported_failed_and_run_again(tmp_path):
+    "Records from before gazekit stored the options: the report names the fix, the grid runs them again, nothing crashes."
+    run_grid("synthetic", "gaze", profile="smoke", reports=tmp_path, say=lambda *a: None)
+    p = run_dir(tmp_path, "synthetic", "gaze", "paper", 0) / "metrics.json"
+    m = json.loads(p.read_text()); m.pop("options"); p.write_text(json.dumps(m))
+    md = report(tmp_path)["markdown"].read_text()                  # every record old: an empty table, and the reason
+    assert "metrics.json has no 'options'" in md and "tools/record_options.py" in md
+    again = run_grid("synthetic", "gaze", profile="smoke", reports=tmp_path, say=lambda *a: None)
+    assert again.ran.tolist() == [True] and json.loads(p.read_text())["options"] == {}

@@ -70,3 +70,14 @@ def test_the_level_is_the_training_datas_own(kw, level):
     assert data["train"].thresholds == (level,)
     assert build_method(spec, data).threshold == level
     assert resolve_run(dataset="nci-isbi", method="gradtrack", profile="smoke").data_options["thresholds"] == [0.2]
+
+
+def test_a_padded_timm_input_is_refused_rather_than_misaligned():
+    "A timm U-Net pads a side that is not a multiple of its stride; the track maps would then not line up with the image."
+    from gazekit.core import ConfigError
+    from gazekit.data import collate
+    ds = load_dataset("synthetic", split="train", supervision="gaze", size=72, cache=False,
+                      source_kwargs=dict(n_train=2, n_test=2, size=48), **GradTrack.data_needs("synthetic").load)
+    m = get_method("gradtrack", model="timm-unet", encoder="resnet18", pretrained=False, norm="batch")
+    with pytest.raises(ConfigError, match="multiple of the encoder's stride"):
+        m.training_step(collate([ds[0], ds[1]]), 0)

@@ -129,6 +129,9 @@ def forward_maps(self:GradTrack, x, given=None) -> dict:
 def track_targets(self:GradTrack, fixations, H:int, W:int, step:int=0, device=None) -> list:
     "The (B,1,h,w) track map of every gated stage, coarse to fine, at the sizes its slot sees."
     sizes = self.net.stage_sizes(H, W)[-self.k:]
+    if sizes[-1] != (H, W):                         # a timm U-Net pads its input: the maps would not line up with the image
+        raise ConfigError(f"the network pads a {H}x{W} input to {sizes[-1][0]}x{sizes[-1][1]}", where="gradtrack",
+                          fix="train at a size that is a multiple of the encoder's stride (e.g. --size 224).")
     return batch_track_maps(fixations, sizes, self.k, self.order, self.weights, self.sigma, step, device)
 
 @patch
@@ -166,7 +169,7 @@ def track_figure(method:GradTrack, ds, n:int=3, device=None):
     from gazekit.viz import show_mask, show_scanpath
     device = device or next(method.parameters()).device
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
-    fig, axs = plt.subplots(2 * len(idx), 5, figsize=(12, 4.6 * len(idx)), squeeze=False)
+    fig, axs = plt.subplots(2 * len(idx), method.k + 1, figsize=(2.4 * (method.k + 1), 4.6 * len(idx)), squeeze=False)
     with eval_mode(method):
         for r, i in enumerate(idx):
             raw, s = ds.raw(int(i)), ds[int(i)]
@@ -179,8 +182,8 @@ def track_figure(method:GradTrack, ds, n:int=3, device=None):
             if raw["fixations"] is not None: show_scanpath(raw["image"], raw["fixations"], ax=top[0])
             else: top[0].imshow(raw["image"])
             top[0].set_title(f"{ds.ids[int(i)][:16]}: track", fontsize=9)
-            for j in range(4):
-                top[j + 1].imshow(maps[j], cmap="jet", vmin=0, vmax=1); top[j + 1].set_title(f"stage {j + 1} map (last {j + 1}/4)", fontsize=9)
+            for j in range(method.k):
+                top[j + 1].imshow(maps[j], cmap="jet", vmin=0, vmax=1); top[j + 1].set_title(f"stage {j + 1} map (last {j + 1}/{method.k})", fontsize=9)
                 if out["attention"]:
                     bot[j + 1].imshow(torch.sigmoid(out["attention"][j][0, 0]).float().cpu(), cmap="jet", vmin=0, vmax=1)
                     bot[j + 1].set_title(f"stage {j + 1}: Track Attention", fontsize=9)

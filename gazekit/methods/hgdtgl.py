@@ -135,7 +135,7 @@ class MeanTeacher(_SemiBase):
             if not torch.is_tensor(p): return [merge(u, v) for u, v in zip(p, q)] if p is not None else None
             o = p.new_empty((len(lab),) + tuple(p.shape[1:])); o[lab] = p; o[~lab] = q
             return o
-        return {k: merge(a[k], b[k]) for k in a}
+        return {k: merge(a[k], b[k]) for k in ("logits", "perception") if k in a}   # what the losses read
 
     def training_step(self, batch, step): return self.mean_teacher_step(batch, step)[2]
 
@@ -168,6 +168,10 @@ class HGDTGL(MeanTeacher):
         heat = batch.get("heatmap")
         if heat is None and (self.gazemix or self.gaze_loss):
             raise ConfigError("the batch has no gaze heatmap", where="hgdtgl", fix="use a dataset with gaze (ACDC's is simulated).")
+        H, W = batch["image"].shape[-2:]
+        if self.gaze_loss and self.student.stage_sizes(H, W)[-1] != (H, W):   # a padded input: gaze and gates would not align
+            raise ConfigError(f"the network pads a {H}x{W} input", where="hgdtgl",
+                              fix="train at a size that is a multiple of the encoder's stride (e.g. --size 256).")
         out, t, logs = self.mean_teacher_step(batch, step)
         loss = logs.pop("loss")
         lab, x, y = self._split(batch), batch["image"], batch["mask"]
