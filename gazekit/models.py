@@ -18,7 +18,8 @@ from .core import ConfigError
 
 # %% auto #0
 __all__ = ['NORMS', 'REF_FEATURES', 'MODELS', 'count_parameters', 'norm_layer', 'frozen_bn_stats', 'recalibrate_bn',
-           'SlotContext', 'Slot', 'UNet', 'ConvNormAct', 'DecoderStage', 'TimmUNet', 'ReferenceUNet', 'build_model']
+           'SlotContext', 'Slot', 'UNet', 'ConvNormAct', 'DecoderStage', 'TimmUNet', 'ReferenceUNet', 'build_model',
+           'build_unet']
 
 # %% ../nbs/06_models.ipynb #66563a9b
 def count_parameters(model:nn.Module, trainable_only:bool=False) -> int:
@@ -280,3 +281,7 @@ def build_model(name:str, **cfg) -> nn.Module:
         raise ConfigError(f"model '{name}' takes no argument(s) {', '.join(bad)}", where="build_model",
                           fix=f"its arguments are {', '.join(params)}.")
     return cls(**cfg)
+
+def build_unet(model:str="unet-ref", width:float=1.0, **cfg) -> nn.Module:
+    "`build_model(model, **cfg)`, with `width` where the model has one (the reference U-Net; a timm encoder has its own size)."
+    return build_model(model, **cfg, **(dict(width=width) if model == "unet-ref" else {}))

@@ -14,7 +14,7 @@ import pandas as pd
 from .core import ConfigError, atomic_path, resource_path, read_json
 from .data import DATASETS
 from .methods.core import METHODS, load_methods
-from .runs import PROTOCOLS, options_text, record_row
+from .runs import PROTOCOLS, option_value, options_text, record_row
 
 # %% auto #0
 __all__ = ['paper_results', 'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown',
@@ -66,7 +66,7 @@ def run_setting(method:str, options) -> str:
     base = METHODS[method].paper_setting if method in METHODS else ""
     if not base: return ""
     opts = _opts(options)
-    return "+".join(f"{k}={options_text({k: opts[k]})[len(k) + 1:] if k in opts else v}"
+    return "+".join(f"{k}={option_value(opts[k]) if k in opts else v}"
                     for k, v in (o.split("=", 1) for o in base.split("+")))
 
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
@@ -104,7 +104,7 @@ def mode_note(method:str, options, head) -> str|None:
     "What a row of the method's `head` needs at test time, from its `report_notes` (e.g. FGI's teacher reads a description); None for a headline row."
     if not isinstance(head, str): return None
     load_methods()
-    opts = {k: options_text({k: v})[len(k) + 1:] for k, v in _opts(options).items()}   # as a label writes them
+    opts = {k: option_value(v) for k, v in _opts(options).items()}   # as a label writes them
     return (METHODS[method].report_notes(opts) if method in METHODS else {}).get(head)
 
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:

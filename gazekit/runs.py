@@ -22,9 +22,9 @@ from .train import TrainConfig, Trainer
 from .methods.core import METHODS, get_method, load_methods
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'options_text', 'variant_label', 'resolve_run', 'parameters_cell',
-           'build_data', 'dataset_defaults', 'build_method', 'final_metrics', 'device_name', 'git_commit', 'can_resume',
-           'write_records', 'run_dir', 'record_row', 'plot_training', 'plot_predictions']
+__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
+           'parameters_cell', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics', 'device_name',
+           'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row', 'plot_training', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -89,13 +89,14 @@ class RunSpec:
         return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, eval_every=self.eval_every,
                            seed=self.seed, device=self.device, **{**prof, **kw})
 
-def _short(v) -> str:
+def option_value(v) -> str:
+    "One option's value as a label writes it: text as it is, anything else as compact JSON (`false`, `0.5`)."
     s = json.dumps(v, separators=(",", ":")) if not isinstance(v, str) else v
     return s.replace("/", "_").replace(" ", "")
 
 def options_text(options:dict) -> str:
     "A method's options as a label writes them: `labeled=10%+mgp=false` (sorted by name)."
-    return "+".join(f"{k}={_short(v)}" for k, v in sorted(options.items()))
+    return "+".join(f"{k}={option_value(v)}" for k, v in sorted(options.items()))
 
 def variant_label(method:str, options:dict) -> str:
     "The row label of a method with `options`: `hgdtgl+labeled=10%+mgp=false`, or the method's name without options."

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from ..core import ConfigError, IGNORE_INDEX, eval_mode
 from ..losses import bce_loss, confidence_weighted_consistency, cosine_feature_loss, sigmoid_rampup
 from ..metrics import labels_at
-from ..models import Slot, build_model, frozen_bn_stats
+from ..models import Slot, build_unet, frozen_bn_stats
 from .core import Method, DataNeeds, register_method
 from .gazemedseg import level_thresholds
 
@@ -212,9 +212,8 @@ class FGI(Method):
         self.darm_apply, self.default_head, self.text_dim = darm_apply, predict, int(text_dim)
         self.high, self.low, self.afc_weight, self.rampup, self.noise = high, low, float(afc_weight), float(rampup), float(noise)
         net = dict(in_channels=in_channels, num_classes=1, norm=norm, **model_cfg)
-        ref = model == "unet-ref"                                                # widths are the reference U-Net's
-        self.teacher = build_model(model, **net, **(dict(width=width) if ref else {}))
-        self.student = build_model(model, **net, **(dict(width=width * student_width) if ref else {}))
+        self.teacher = build_unet(model, width=width, **net)
+        self.student = build_unet(model, width=width * student_width, **net)   # narrower on the reference U-Net
         tch, sch = self.teacher.skip_channels[-4:], self.student.skip_channels[-4:]
         if text != "none": self.teacher.fill_slots("skip", [TextFusion(c, self.text_dim, heads) for c in tch])
         self.adapters = nn.ModuleList([nn.Conv2d(s, t, 1) for s, t in zip(sch, tch)])

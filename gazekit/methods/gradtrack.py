@@ -20,7 +20,7 @@ from ..core import ConfigError, eval_mode
 from ..gaze import Fixations, cumulative_tracks, heatmap, track_weights
 from ..losses import bce_loss
 from ..metrics import labels_at
-from ..models import Slot, build_model
+from ..models import Slot, build_unet
 from .core import Method, DataNeeds, register_method
 from .gazemedseg import level_thresholds
 
@@ -96,8 +96,7 @@ class GradTrack(Method):
         self.order, self.weights, self.forcing, self.sigma, self.k = order, weights, float(forcing), float(sigma), int(stages)
         # the level: `threshold` if set, else the training data's own level (`thresholds`, from `data_needs`), else Kvasir-SEG's 0.5
         self.threshold = float(threshold if threshold is not None else thresholds[0] if thresholds else 0.5)
-        self.net = build_model(model, in_channels=in_channels, num_classes=1, norm=norm, **model_cfg,
-                               **(dict(width=width) if model == "unet-ref" else {}))
+        self.net = build_unet(model, width=width, in_channels=in_channels, num_classes=1, norm=norm, **model_cfg)
         if not 2 <= self.k <= len(self.net.stage_channels):
             raise ConfigError(f"stages={stages}", where="gradtrack", fix=f"the network has {len(self.net.stage_channels)} decoder stages.")
         chans = self.net.stage_channels[-self.k:]                                  # the gated stages, coarse to fine

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ..core import ConfigError, IGNORE_INDEX
 from ..losses import seg_loss, sigmoid_rampup
-from ..models import UNet, build_model
+from ..models import UNet, build_unet
 from .core import Method, DataNeeds, register_method
 from .gradtrack import TrackAttention
 
@@ -22,9 +22,9 @@ from .gradtrack import TrackAttention
 __all__ = ['gated_unet', 'gaze_boxes', 'gaze_mix', 'LabeledOnly', 'MeanTeacher', 'HGDTGL']
 
 # %% ../../nbs/14_methods.hgdtgl.ipynb #5c767f36
-def gated_unet(gates:bool=False, model:str="unet-ref", **cfg) -> UNet:
-    "The model `model` (with `cfg`), with (`gates=True`) a perception gate in each of its 4 finest stage slots."
-    net = build_model(model, **cfg)
+def gated_unet(gates:bool=False, model:str="unet-ref", width:float=1.0, **cfg) -> UNet:
+    "The model `model` (with `width` and `cfg`), with (`gates=True`) a perception gate in each of its 4 finest stage slots."
+    net = build_unet(model, width=width, **cfg)
     if gates: net.fill_slots("stage", [TrackAttention(c, key="perception") for c in net.stage_channels[-4:]])
     return net
 
@@ -67,8 +67,8 @@ class _SemiBase(Method):
                  labeled:str="5%", gates:bool=False, **model_cfg):
         super().__init__()
         self.num_classes, self.labeled = num_classes, labeled
-        self.student = gated_unet(gates, model, in_channels=in_channels, num_classes=num_classes, norm=norm, **model_cfg,
-                                  **(dict(width=width) if model == "unet-ref" else {}))
+        self.student = gated_unet(gates, model, width=width, in_channels=in_channels, num_classes=num_classes, norm=norm,
+                                  **model_cfg)
 
     @classmethod
     def data_needs(cls, dataset:str, labeled:str="5%", **_) -> DataNeeds:
