@@ -22,13 +22,13 @@ def gaze_demo(out="reports/demo", n_images:int=6, size:int=128, seed:int=0, thre
     "Render the gaze exploration of the synthetic dataset into `out` (figures, a table); returns what was written."
     import matplotlib; matplotlib.use("Agg")
     import pandas as pd
-    from gazekit.data import load_dataset
+    from gazekit.data import embedded_dataset, load_dataset
     from gazekit.gaze import heatmap, levels, cumulative_tracks, binary_dice
     from gazekit.viz import gaze_grid, save_figure, show_heatmap, show_scanpath
     import matplotlib.pyplot as plt
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     say = (lambda *a: None) if quiet else (lambda *a: print(*a, flush=True))
-    ds = load_dataset("synthetic", split="test", supervision="gaze", size=None,
+    ds = load_dataset(embedded_dataset(), split="test", supervision="gaze", size=None,
                       source_kwargs=dict(n_train=0, n_test=max(n_images, 24), size=size, seed=seed))
     samples = [ds.raw(i) for i in range(len(ds))]
     written = {}

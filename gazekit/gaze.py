@@ -1,4 +1,4 @@
-"""Fixations, the GazeMedSeg CSV reader, gaze heatmaps (the papers' recipe and a fast exact equivalent), pseudo-mask levels, CRF refinement and temporal views of a track.
+"""Fixations, the gaze-format registry (the GazeMedSeg CSV reader first), gaze heatmaps (the papers' recipe and a fast exact equivalent), pseudo-mask levels, CRF refinement and temporal views of a track.
 
 Docs: https://gazekit.github.io/gazekit/gaze.html.md"""
 
@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .core import GazeFormatError, DataError, ConfigError
+from .core import GazeFormatError, DataError, ConfigError, Registry
 
 # %% auto #0
-__all__ = ['GAZEMEDSEG_COLUMNS', 'Fixations', 'read_gazemedseg_csv', 'write_gazemedseg_csv', 'resize_cubic', 'heatmap', 'levels',
-           'binary_dice', 'crf_refine', 'truncate', 'cumulative_tracks', 'track_weights']
+__all__ = ['GAZEMEDSEG_COLUMNS', 'GAZE_FORMATS', 'register_gaze_format', 'Fixations', 'read_gazemedseg_csv',
+           'write_gazemedseg_csv', 'GazeReader', 'GazeMedSegCSV', 'read_gaze', 'write_gaze', 'resize_cubic', 'heatmap',
+           'levels', 'binary_dice', 'crf_refine', 'truncate', 'cumulative_tracks', 'track_weights']
 
 # %% ../nbs/01_gaze.ipynb #1c19bb58
 @dataclass
@@ -143,6 +144,34 @@ def write_gazemedseg_csv(fixations:dict[str, Fixations], path, ext:str=".jpg"):
                          "CURRENT_FIX_START": f.start[i], "IMAGE_HEIGHT": float(f.height), "IMAGE_WIDTH": float(f.width)})
     with atomic_write(path, "w", newline="") as fh:
         pd.DataFrame(rows, columns=list(GAZEMEDSEG_COLUMNS)[:5] + ["CURRENT_FIX_PUPIL"] + list(GAZEMEDSEG_COLUMNS)[5:]).to_csv(fh, index=False)
+
+# %% ../nbs/01_gaze.ipynb #e2ce373e
+GAZE_FORMATS = Registry("gaze format")
+register_gaze_format = GAZE_FORMATS.register
+
+class GazeReader:
+    "One gaze file format: `read` a file into `{image id: Fixations}`, validating every row; `write` tracks back."
+    suffixes: tuple = ()              # the file name endings of the format, e.g. (".csv",)
+    description = ""
+    def read(self, path, known_ids=None) -> dict[str, Fixations]: raise NotImplementedError
+    def write(self, fixations:dict[str, Fixations], path, **kw):
+        raise ConfigError(f"gazekit cannot write the {self.name} format", where=str(path), fix="write another format.")
+
+@register_gaze_format("gazemedseg-csv")
+class GazeMedSegCSV(GazeReader):
+    "The GazeMedSeg release: one row per fixation, exported from an SR Research EyeLink (`GAZEMEDSEG_COLUMNS`)."
+    suffixes, description = (".csv",), "GazeMedSeg fixation CSV (SR Research EyeLink export)"
+    def read(self, path, known_ids=None): return read_gazemedseg_csv(path, known_ids=known_ids)
+    def write(self, fixations, path, ext:str=".jpg"): write_gazemedseg_csv(fixations, path, ext=ext)
+
+# %% ../nbs/01_gaze.ipynb #48a82ae9
+def read_gaze(path, format:str, known_ids=None) -> dict[str, Fixations]:
+    "Read the gaze file `path` in the registered `format` into `{image id: Fixations}`; rows of images not in `known_ids` are refused."
+    return GAZE_FORMATS.lookup(format, str(path))().read(path, known_ids=known_ids)
+
+def write_gaze(fixations:dict[str, Fixations], path, format:str, **kw):
+    "Write `{image id: Fixations}` to `path` in the registered `format` (atomically)."
+    GAZE_FORMATS.lookup(format, str(path))().write(fixations, path, **kw)
 
 # %% ../nbs/01_gaze.ipynb #2d3c7350
 def _cubic_taps(n_in:int, n_out:int, a:float=-0.75):

@@ -14,6 +14,7 @@ import pandas as pd
 
 import gazekit
 from .core import ConfigError, GazeKitError, save_json, read_json
+from .data import embedded_dataset
 from .methods.core import METHODS, load_methods
 from .runs import resolve_run, run_dir, record_row
 from .report import report
@@ -96,6 +97,6 @@ def run_demo(out="reports/demo", methods=None, seeds=(0,), profile:str="demo", s
     load_methods()
     methods = list(methods or METHODS)
     say(f"gazekit demo: training {', '.join(methods)} on the synthetic dataset (profile '{profile}', papermill), into {out}/")
-    g = run_grid("synthetic", methods, seeds=seeds, protocols=("paper",), profile=profile, reports=out, force=force, say=say)
+    g = run_grid(embedded_dataset(), methods, seeds=seeds, protocols=("paper",), profile=profile, reports=out, force=force, say=say)
     w = report(out, title="gazekit demo: every method on the synthetic dataset")
     return {"grid": g, **w}

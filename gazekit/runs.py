@@ -16,7 +16,7 @@ import torch
 
 import gazekit
 from .core import ConfigError, atomic_path, save_json, seed_everything, eval_mode
-from .data import DATASETS, load_dataset, collate
+from .data import DATASETS, embedded_dataset, load_dataset, collate
 from .metrics import labels_at
 from .train import TrainConfig, Trainer
 from .methods.core import METHODS, get_method, load_methods
@@ -31,13 +31,10 @@ _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov
                   schedule="cosine", schedule_unit="epoch")
 _CPU_OPT = dict(optimizer="adam", lr=1e-3, min_lr=1e-5, weight_decay=0.0, schedule="cosine", schedule_unit="iteration")
 PROFILES = {
-    "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group",
-                  datasets={"acdc": dict(size=256)}),
+    "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group"),
     "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch"),
-    "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch",
-                  datasets={"synthetic": dict(source_options=dict(n_train=48, n_test=16, size=96))}),
-    "smoke": dict(_CPU_OPT, size=32, iterations=6, batch_size=2, eval_every=3, width=0.0625, norm="batch",
-                  datasets={"synthetic": dict(source_options=dict(n_train=6, n_test=4, size=48))}),
+    "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch"),
+    "smoke": dict(_CPU_OPT, size=32, iterations=6, batch_size=2, eval_every=3, width=0.0625, norm="batch"),
 }
 PROTOCOLS = {"paper": "checkpoint chosen on the test set (the papers' protocol)",
              "clean": "checkpoint chosen on a validation split carved from training; test scored once"}
@@ -53,7 +50,7 @@ def _p(default, help:str):
 @dataclass
 class RunSpec:
     "Everything one run depends on (zero / empty = the profile's value)."
-    dataset: str = _p("synthetic", "a registered dataset: kvasir-seg, nci-isbi, isic2018, acdc, synthetic")
+    dataset: str = _p("", "a registered dataset: kvasir-seg, nci-isbi, isic2018, acdc (empty: the embedded synthetic set)")
     method: str = _p("full", "a registered method: full, gaze, and each paper's method")
     protocol: str = _p("paper", "paper: checkpoint chosen on test, as the papers did; clean: chosen on a validation split")
     profile: str = _p("smoke", "paper | quick | demo | smoke")
@@ -61,7 +58,7 @@ class RunSpec:
     data_root: str = _p("", "the data root holding the datasets (empty: $GAZEKIT_DATA)")
     method_options: dict = _p({}, "the method's own options, e.g. {\"level\": 1}")
     data_options: dict = _p({}, "load_dataset options, e.g. {\"thresholds\": [0.5, 0.3], \"gaze_map\": \"crf\"}")
-    source_options: dict = _p({}, "the dataset source's options, e.g. {\"n_train\": 48} for synthetic")
+    source_options: dict = _p({}, "the dataset source's options, e.g. {\"n_train\": 48} for the synthetic set")
     iterations: int = _p(0, "training steps (0: the profile's)")
     size: int = _p(0, "training image side in pixels (0: the profile's)")
     batch_size: int = _p(0, "images per step (0: the profile's)")
@@ -112,9 +109,10 @@ def resolve_run(**params) -> RunSpec:
     if s.profile not in PROFILES: raise ConfigError(f"unknown profile {s.profile!r}", where="resolve_run", fix=f"use one of {', '.join(PROFILES)}.")
     if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     load_methods()
-    DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
-    prof = {k: v for k, v in PROFILES[s.profile].items() if k != "datasets"}
-    prof.update(PROFILES[s.profile].get("datasets", {}).get(s.dataset, {}))
+    s.dataset = s.dataset or embedded_dataset()
+    src = DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
+    prof = dict(PROFILES[s.profile])
+    prof.update(src.profiles.get(s.profile, {}))        # the dataset's own settings (e.g. ACDC trains at 256 in `paper`)
     prof.update(mcls.profiles.get(s.profile, {}))
     # what the method needs of the data (e.g. GazeMedSeg's level thresholds); the run's own data options win
     s.data_options = {**mcls.data_needs(s.dataset, **s.method_options).load, **s.data_options}

@@ -21,7 +21,7 @@ from .metrics import SegMetrics, labels_at
 from .methods.core import Method
 
 # %% auto #0
-__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'volume_groups', 'Trainer']
+__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'Trainer']
 
 # %% ../nbs/08_train.ipynb #9b3c6938
 @dataclass
@@ -84,13 +84,6 @@ def _to(batch:dict, device, channels_last=False):
             if channels_last and k == "image" and v.ndim == 4: v = v.contiguous(memory_format=torch.channels_last)
         out[k] = v
     return out
-
-def volume_groups(ids:list[str]) -> dict[str, list[int]]|None:
-    "For slice ids `<volume>#<slice>`: each volume's dataset indices in slice order; None when the ids are not slices."
-    if not ids or not all("#" in i for i in ids): return None
-    out = {}
-    for k, i in enumerate(ids): out.setdefault(i.split("#")[0], []).append(k)
-    return {v: sorted(ks, key=lambda k: int(ids[k].split("#")[1])) for v, ks in out.items()}
 
 # %% ../nbs/08_train.ipynb #90ebbd95
 class Trainer:
@@ -190,16 +183,17 @@ def _predict_batches(self:Trainer, ds, head, full_resolution:bool):
 @patch
 @torch.no_grad()
 def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=None) -> dict:
-    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (slice ids `<volume>#<slice>`)."
+    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (where the source says its samples are slices)."
     ds = ds if ds is not None else self.eval_ds
     if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
-    vols = volume_groups(ds.ids)
+    vols = ds.volume_groups()                             # 3-D volumes: {volume: its slices' indices in order}
+    vol_of = {k: v for v, ks in (vols or {}).items() for k in ks}
     agg = SegMetrics(num_classes=self.method.num_classes, spatial_dims=2 if vols is None else 3)
     pending = {}
     with eval_mode(self.method):
         for i, pred, tgt in self._predict_batches(ds, head, full_resolution):
             if vols is None: agg(pred[None], torch.as_tensor(tgt)[None].long(), ids=[ds.ids[i]]); continue
-            v = ds.ids[i].split("#")[0]                        # a slice: score its volume once all its slices are in
+            v = vol_of[i]                                      # a slice: score its volume once all its slices are in
             pending.setdefault(v, {})[i] = (pred, tgt)
             if len(pending[v]) == len(vols[v]):
                 sl = pending.pop(v)

@@ -1,9 +1,11 @@
-"""The house's one rule, checked: data flows one way, and no module imports a higher one.
+"""The house's rules, checked: data flows one way (no module imports a higher one, no cycle), and no
+module but a dataset's own source names that dataset.
 
-    python tools/check_layers.py        # prints every upward import and every import cycle; exit 1 if any
+    python tools/check_layers.py        # prints every upward import, cycle and named dataset; exit 1 if any
 
 Each module of `gazekit` has a rank (LAYERS below); a module may import modules of its own rank or lower,
-at the top of the file or inside a function alike. A new module must be given a rank here.
+at the top of the file or inside a function alike. A new module must be given a rank here. A package's
+`__init__.py` is the module named after the package (`data`).
 """
 from __future__ import annotations
 import ast, sys
@@ -14,9 +16,12 @@ LAYERS = {
     "core": 0,
     "gaze": 1,
     "simulate": 2, "text": 2,
-    "data": 3, "metrics": 3, "viz": 3,
+    "data.core": 3, "metrics": 3, "viz": 3,
+    "data.*": 3.1,                             # one module per dataset source
+    "data.dataset": 3.2, "data.check": 3.2,    # a source's samples, a dataset's check: sources stay below them
+    "data": 3.5,                               # the package's front: it imports every source
     "models": 4, "losses": 4,
-    "methods.core": 5,
+    "methods": 5, "methods.core": 5,
     "methods.*": 6,
     "train": 7,
     "runs": 8,
@@ -24,7 +29,7 @@ LAYERS = {
     "grid": 10,
     "cli": 11,
 }
-SKIP = {"__init__", "_modidx", "methods.__init__"}
+SKIP = {"", "_modidx"}                 # gazekit/__init__.py holds the version only
 PKG = Path(__file__).resolve().parents[1] / "gazekit"
 
 
@@ -35,16 +40,19 @@ def rank(mod: str) -> int | None:
 
 
 def modules(pkg: Path = PKG) -> dict[str, Path]:
+    "Module name -> file; a package's `__init__.py` is named after the package."
     out = {}
     for p in sorted(pkg.rglob("*.py")):
-        name = ".".join(p.relative_to(pkg).with_suffix("").parts)
+        parts = p.relative_to(pkg).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         if name not in SKIP: out[name] = p
     return out
 
 
 def imports(name: str, path: Path, known) -> set[str]:
     "The gazekit modules `name` imports anywhere in its file (absolute `gazekit.x` and relative `.x` alike)."
-    pkg_parts = ["gazekit"] + name.split(".")[:-1]
+    own = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    pkg_parts = ["gazekit"] + own
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         targets = []
@@ -82,7 +90,26 @@ def check(pkg: Path = PKG) -> list[str]:
     return bad
 
 
+def _registered(tree) -> list[str]:
+    "The names a module registers with `@register_dataset(\"name\")`."
+    return [d.args[0].value for n in ast.walk(tree) if isinstance(n, ast.ClassDef) for d in n.decorator_list
+            if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "register_dataset"
+            and d.args and isinstance(d.args[0], ast.Constant)]
+
+
+def named_datasets(pkg: Path = PKG) -> list[str]:
+    "Every string constant outside a dataset's source that is exactly a registered dataset's name."
+    trees = {n: ast.parse(p.read_text()) for n, p in modules(pkg).items()}
+    owner = {d: n for n, t in trees.items() for d in _registered(t)}
+    bad = []
+    for n, t in trees.items():
+        for node in ast.walk(t):
+            if isinstance(node, ast.Constant) and node.value in owner and owner[node.value] != n:
+                bad.append(f"{n}, line {node.lineno}: names the dataset {node.value!r} (declare it in {owner[node.value]})")
+    return bad
+
+
 if __name__ == "__main__":
-    problems = check()
-    print("\n".join(problems) if problems else f"layers ok: {len(modules())} modules, no upward import, no cycle")
+    problems = check() + named_datasets()
+    print("\n".join(problems) if problems else f"layers ok: {len(modules())} modules, no upward import, no cycle, no dataset named outside its source")
     sys.exit(1 if problems else 0)
