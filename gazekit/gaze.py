@@ -77,9 +77,8 @@ def _bad_row(path, df, mask, msg, fix):
     i = int(np.flatnonzero(np.asarray(mask))[0])
     raise GazeFormatError(msg(df.iloc[i]), where=f"{path}, line {i + 2} (IMAGE={df['IMAGE'].iloc[i]})", fix=fix)
 
-def read_gazemedseg_csv(path, known_ids=None) -> dict[str, Fixations]:
-    "Read a GazeMedSeg fixation CSV into `{image id (no extension): Fixations}`, validating every row."
-    path = Path(path)
+def _read_table(path:Path) -> pd.DataFrame:
+    "The file as a table with every GazeMedSeg column and at least one row; else an error naming the file."
     if not path.is_file():
         raise DataError("gaze file not found", where=str(path), fix="check the path, or the data root and its layout.")
     if path.stat().st_size == 0:
@@ -95,6 +94,13 @@ def read_gazemedseg_csv(path, known_ids=None) -> dict[str, Fixations]:
                               fix=f"the file needs the columns {', '.join(GAZEMEDSEG_COLUMNS)}.")
     if len(df) == 0:
         raise GazeFormatError("the file has a header but no fixations", where=str(path), fix="re-export the fixation CSV.")
+    return df
+
+# %% ../nbs/01_gaze.ipynb #a106c42d
+def read_gazemedseg_csv(path, known_ids=None) -> dict[str, Fixations]:
+    "Read a GazeMedSeg fixation CSV into `{image id (no extension): Fixations}`, validating every row."
+    path = Path(path)
+    df = _read_table(path)
     _bad = lambda mask, msg, fix: _bad_row(path, df, mask, msg, fix)
     if df["IMAGE"].isna().any():
         _bad(df["IMAGE"].isna(), lambda r: "IMAGE is empty", "give every row the image file name.")

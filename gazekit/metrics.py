@@ -15,6 +15,8 @@ import torch
 from monai.metrics import (compute_average_surface_distance, compute_dice, compute_hausdorff_distance,
                            compute_iou)
 
+from fastcore.basics import patch
+
 from .core import ConfigError
 
 # %% auto #0
@@ -148,38 +150,6 @@ class SegMetrics:
 
     def __len__(self): return len(self._rows)
 
-    def __call__(self, pred, target, ids=None) -> list[dict]:
-        "Score a batch of label maps (B,H,W) (or (B,D,H,W)); return the per-image result dicts."
-        p, t = _to_labels(pred, "pred"), _to_labels(target, "target")
-        if p.shape != t.shape: _check_labels(p, t, self.num_classes, what="batch")
-        if p.ndim != self.spatial_dims + 1:
-            want = "(B,H,W)" if self.spatial_dims == 2 else "(B,D,H,W)"
-            raise ConfigError(f"expected a batch of label maps {want}, got shape {tuple(p.shape)}", where="batch",
-                              fix="threshold or argmax the network output and drop the channel axis, e.g. "
-                                  "(torch.sigmoid(logits) > 0.5)[:, 0] or logits.argmax(1); "
-                                  "for volumes use SegMetrics(spatial_dims=3).")
-        _check_labels(p, t, self.num_classes, what="batch")
-        n0 = len(self._rows)
-        if ids is None: ids = list(range(n0, n0 + len(p)))
-        else:
-            ids = ids.tolist() if isinstance(ids, (np.ndarray, torch.Tensor)) else list(ids)
-            if len(ids) != len(p):
-                raise ConfigError(f"got {len(ids)} ids for a batch of {len(p)} images", where="ids",
-                                  fix="pass one id per image, or ids=None.")
-        dup = [i for i in ids if i in self._ids] or [i for k, i in enumerate(ids) if i in ids[:k]]
-        if dup:
-            raise ConfigError(f"image id {dup[0]!r} was already scored", where="ids",
-                              fix="call reset() between evaluations, and make sure no image is evaluated twice "
-                                  "(a distributed sampler pads the last batch with repeats).")
-        res = _batch_metrics(p, t, self.classes, self.num_classes, self.spacing)
-        for i, r in zip(ids, res):
-            row = {"id": i, **{m: r[m] for m in METRICS}}
-            for c, v in r["per_class"].items(): row.update({f"{m}_{c}": v[m] for m in METRICS})
-            row.update({k: r[k] for k in EMPTY_KEYS})
-            self._rows.append(row)
-        self._ids.update(ids)
-        return res
-
     def per_image(self) -> pd.DataFrame:
         "One row per image: `id`, class means, per-class values `metric_class`, empty-case counts."
         cols = ["id", *METRICS, *[f"{m}_{c}" for c in self.classes for m in METRICS], *EMPTY_KEYS]
@@ -199,6 +169,40 @@ class SegMetrics:
         out["n_nan"] = {k: int(df[k].isna().sum()) for k in keys}
         out.update({k: int(df[k].sum()) for k in EMPTY_KEYS})
         return out
+
+# %% ../nbs/05_metrics.ipynb #2b414655
+@patch
+def __call__(self:SegMetrics, pred, target, ids=None) -> list[dict]:
+    "Score a batch of label maps (B,H,W) (or (B,D,H,W)); return the per-image result dicts."
+    p, t = _to_labels(pred, "pred"), _to_labels(target, "target")
+    if p.shape != t.shape: _check_labels(p, t, self.num_classes, what="batch")
+    if p.ndim != self.spatial_dims + 1:
+        want = "(B,H,W)" if self.spatial_dims == 2 else "(B,D,H,W)"
+        raise ConfigError(f"expected a batch of label maps {want}, got shape {tuple(p.shape)}", where="batch",
+                          fix="threshold or argmax the network output and drop the channel axis, e.g. "
+                              "(torch.sigmoid(logits) > 0.5)[:, 0] or logits.argmax(1); "
+                              "for volumes use SegMetrics(spatial_dims=3).")
+    _check_labels(p, t, self.num_classes, what="batch")
+    n0 = len(self._rows)
+    if ids is None: ids = list(range(n0, n0 + len(p)))
+    else:
+        ids = ids.tolist() if isinstance(ids, (np.ndarray, torch.Tensor)) else list(ids)
+        if len(ids) != len(p):
+            raise ConfigError(f"got {len(ids)} ids for a batch of {len(p)} images", where="ids",
+                              fix="pass one id per image, or ids=None.")
+    dup = [i for i in ids if i in self._ids] or [i for k, i in enumerate(ids) if i in ids[:k]]
+    if dup:
+        raise ConfigError(f"image id {dup[0]!r} was already scored", where="ids",
+                          fix="call reset() between evaluations, and make sure no image is evaluated twice "
+                              "(a distributed sampler pads the last batch with repeats).")
+    res = _batch_metrics(p, t, self.classes, self.num_classes, self.spacing)
+    for i, r in zip(ids, res):
+        row = {"id": i, **{m: r[m] for m in METRICS}}
+        for c, v in r["per_class"].items(): row.update({f"{m}_{c}": v[m] for m in METRICS})
+        row.update({k: r[k] for k in EMPTY_KEYS})
+        self._rows.append(row)
+    self._ids.update(ids)
+    return res
 
 # %% ../nbs/05_metrics.ipynb #7e2041a1
 def labels_at(logits:torch.Tensor, size=None) -> torch.Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .core import ConfigError, atomic_path, resource_path, read_json
@@ -46,6 +47,7 @@ def collect_runs(reports) -> pd.DataFrame:
             "asd", "n_images", "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "error", "run"]
     return pd.DataFrame(rows, columns=cols)
 
+# %% ../nbs/21_report.ipynb #f8e614b1
 def _pm(mean, std, n, digits=2):
     if pd.isna(mean): return "–"
     return f"{mean:.{digits}f} ± {std:.{digits}f}" if n > 1 and not pd.isna(std) else f"{mean:.{digits}f}"
@@ -69,6 +71,7 @@ def run_setting(method:str, options) -> str:
     return "+".join(f"{k}={option_value(opts[k]) if k in opts else v}"
                     for k, v in (o.split("=", 1) for o in base.split("+")))
 
+# %% ../nbs/21_report.ipynb #f88347c6
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside, the gap; rows grouped by setting (the paper's first), then in the registry's order."
     ok = runs[runs.status == "ok"].copy()
@@ -107,6 +110,7 @@ def mode_note(method:str, options, head) -> str|None:
     opts = {k: option_value(v) for k, v in _opts(options).items()}   # as a label writes them
     return (METHODS[method].report_notes(opts) if method in METHODS else {}).get(head)
 
+# %% ../nbs/21_report.ipynb #1e600c8d
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
     "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, what a mode row needs at test time under its table, failed runs listed."
     lines = [f"# {title}", "",
@@ -144,6 +148,7 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
         lines += [f"Devices: {'; '.join(devs) or 'unknown'}. Commits: {', '.join(c[:12] for c in commits) or 'unknown'}.", ""]
     return "\n".join(lines)
 
+# %% ../nbs/21_report.ipynb #2e97756a
 def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
     "Dice of every run (dots), mean per method (bar) and the paper's number (black diamond), one panel (row) per dataset, setting and protocol, in the table's order."
     import matplotlib.pyplot as plt, seaborn as sns
@@ -159,7 +164,9 @@ def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
         t = tab[(tab.dataset == ds) & (tab.setting == setting) & (tab.protocol == pr)].drop_duplicates("label").set_index("label")
         order = [l for l in t.index if l in set(d.label)] + [l for l in dict.fromkeys(d.label) if l not in t.index]
         sns.barplot(data=d, x="label", y="dice", order=order, ax=ax, color="lightsteelblue", errorbar=None)
-        sns.stripplot(data=d, x="label", y="dice", order=order, ax=ax, color="navy", size=5, jitter=0.15)
+        was = np.random.get_state(); np.random.seed(0)   # seaborn jitters the dots with NumPy's global generator:
+        try: sns.stripplot(data=d, x="label", y="dice", order=order, ax=ax, color="navy", size=5, jitter=0.15)
+        finally: np.random.set_state(was)                # seeded, the same records give the same figure
         shown = False
         for i, lab in enumerate(order):
             if lab in t.index and not pd.isna(t.loc[lab, "paper_dice"]):

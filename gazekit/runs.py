@@ -15,6 +15,8 @@ import pandas as pd
 import torch
 
 import gazekit
+from fastcore.basics import patch
+
 from .core import ConfigError, atomic_path, save_json, seed_everything, eval_mode
 from .data import DATASETS, embedded_dataset, load_dataset, collate
 from .metrics import labels_at
@@ -76,16 +78,7 @@ class RunSpec:
         "The method's name, plus its options when there are any (one folder per variant)."
         return variant_label(self.method, self.method_options)
 
-    def model_options(self) -> dict:
-        "Keywords of the method's network(s)."
-        if self.encoder: return dict(model="timm-unet", encoder=self.encoder, pretrained=False, norm=self.norm)
-        return dict(model="unet-ref", width=self.width, norm=self.norm)
-
-    def train_config(self, **kw) -> TrainConfig:
-        prof = {k: v for k, v in self.train.items()}
-        return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, eval_every=self.eval_every,
-                           seed=self.seed, device=self.device, **{**prof, **kw})
-
+# %% ../nbs/20_runs.ipynb #8a6e185a
 def option_value(v) -> str:
     "One option's value as a label writes it: text as it is, anything else as compact JSON (`false`, `0.5`)."
     s = json.dumps(v, separators=(",", ":")) if not isinstance(v, str) else v
@@ -98,6 +91,19 @@ def options_text(options:dict) -> str:
 def variant_label(method:str, options:dict) -> str:
     "The row label of a method with `options`: `hgdtgl+labeled=10%+mgp=false`, or the method's name without options."
     return method + ("+" + options_text(options) if options else "")
+
+# %% ../nbs/20_runs.ipynb #2b62e4d6
+@patch
+def model_options(self:RunSpec) -> dict:
+    "Keywords of the method's network(s)."
+    if self.encoder: return dict(model="timm-unet", encoder=self.encoder, pretrained=False, norm=self.norm)
+    return dict(model="unet-ref", width=self.width, norm=self.norm)
+
+@patch
+def train_config(self:RunSpec, **kw) -> TrainConfig:
+    prof = {k: v for k, v in self.train.items()}
+    return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, eval_every=self.eval_every,
+                       seed=self.seed, device=self.device, **{**prof, **kw})
 
 # %% ../nbs/20_runs.ipynb #05dd0615
 def resolve_run(**params) -> RunSpec:

@@ -18,6 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 import matplotlib.patheffects as pe
 
+from fastcore.basics import patch
+
 from .core import ConfigError, atomic_path
 from .gaze import Fixations, binary_dice, heatmap, levels, truncate
 
@@ -329,50 +331,55 @@ class GazeExplorer:
         return dict(index=self.index.value, sigma=self.sigma.value, thresholds=tuple(s.value for s in self.thresholds),
                     mode=self.mode.value, scanpath=self.scanpath.value, time=self.time.value)
 
-    def _sample(self, index):
-        "The sample at `index`, its display-size image and mask (cached: decoding and resizing happen once)."
-        if ("s", index) not in self._cache:
-            s = self.samples[index]
-            size = _display_size(np.asarray(s["image"]).shape, self.max_side)
-            m = s.get("mask")
-            self._cache[("s", index)] = (s, _resize(s["image"], size), None if m is None else _resize(np.asarray(m) > 0, size))
-        return self._cache[("s", index)]
-
-    def render(self, **state) -> Figure:
-        "Draw the figure for `state` (any of index, sigma, thresholds, mode, scanpath, time; the rest from the widgets)."
-        st = {**self.state, **state}
-        s, img, m = self._sample(int(st["index"]))
-        full = _track(s.get("fixations"), img.shape).in_order()
-        fix = truncate(full, float(st["time"])) if len(full) else full
-        th = tuple(np.atleast_1d(st["thresholds"]).tolist())
-        heat = heatmap(fix, size=img.shape[:2], sigma=float(st["sigma"]), mode=st["mode"])
-        h, w = img.shape[:2]
-        fig, (a0, a1, a2) = plt.subplots(1, 3, figsize=(3 * self.width, self.width * h / w + 0.55 + _legend_height(len(th), m is not None)),
-                                         layout="constrained")
-        if m is not None: show_mask(img, m, ax=a0)
-        else: _base(img, a0)
-        trange = (full.start.min(), full.start.max()) if len(full) else None
-        if st["scanpath"] and len(fix): show_scanpath(None, fix, ax=a0, time_range=trange)
-        show_heatmap(img, heat, ax=a1)
-        show_levels(img, levels(heat, th), th, ax=a2, mask=m)
-        t_end = (full.start + full.duration).max() - full.start.min() if len(full) else 0.0
-        a0.set_title(f"{len(fix)} of {len(full)} fixations" + (" (scanpath)" if st["scanpath"] else ""), fontsize=9)
-        a1.set_title(f"heatmap (sigma={st['sigma']:g}, {st['mode']})", fontsize=9)
-        a2.set_title("levels " + ", ".join(f"{t:g}" for t in th), fontsize=9)
-        fig.suptitle(f"{s.get('id', st['index'])}: first {st['time']:.0%} of {t_end / 1000:.1f} s viewing", fontsize=10)
-        return fig
-
-    def _redraw(self, change=None):
-        fig = self.render()
-        png = _png_bytes(fig, self.dpi)
-        plt.close(fig)                       # drawn into a PNG: the figure is no longer needed by pyplot
-        self.figure, self.png, self.n_draws = fig, png, self.n_draws + 1
-        self.info.value = f"<small>{' | '.join(f'{k}={v}' for k, v in self.state.items())}</small>"
-        self.out.outputs = ({"output_type": "display_data", "metadata": {},
-                             "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<gaze figure>"}},)
-
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
 
     def __repr__(self): return f"GazeExplorer({len(self.samples)} samples, state={self.state})"
+
+# %% ../nbs/04_viz.ipynb #eab33185
+@patch
+def _sample(self:GazeExplorer, index):
+    "The sample at `index`, its display-size image and mask (cached: decoding and resizing happen once)."
+    if ("s", index) not in self._cache:
+        s = self.samples[index]
+        size = _display_size(np.asarray(s["image"]).shape, self.max_side)
+        m = s.get("mask")
+        self._cache[("s", index)] = (s, _resize(s["image"], size), None if m is None else _resize(np.asarray(m) > 0, size))
+    return self._cache[("s", index)]
+
+@patch
+def render(self:GazeExplorer, **state) -> Figure:
+    "Draw the figure for `state` (any of index, sigma, thresholds, mode, scanpath, time; the rest from the widgets)."
+    st = {**self.state, **state}
+    s, img, m = self._sample(int(st["index"]))
+    full = _track(s.get("fixations"), img.shape).in_order()
+    fix = truncate(full, float(st["time"])) if len(full) else full
+    th = tuple(np.atleast_1d(st["thresholds"]).tolist())
+    heat = heatmap(fix, size=img.shape[:2], sigma=float(st["sigma"]), mode=st["mode"])
+    h, w = img.shape[:2]
+    fig, (a0, a1, a2) = plt.subplots(1, 3, figsize=(3 * self.width, self.width * h / w + 0.55 + _legend_height(len(th), m is not None)),
+                                     layout="constrained")
+    if m is not None: show_mask(img, m, ax=a0)
+    else: _base(img, a0)
+    trange = (full.start.min(), full.start.max()) if len(full) else None
+    if st["scanpath"] and len(fix): show_scanpath(None, fix, ax=a0, time_range=trange)
+    show_heatmap(img, heat, ax=a1)
+    show_levels(img, levels(heat, th), th, ax=a2, mask=m)
+    t_end = (full.start + full.duration).max() - full.start.min() if len(full) else 0.0
+    a0.set_title(f"{len(fix)} of {len(full)} fixations" + (" (scanpath)" if st["scanpath"] else ""), fontsize=9)
+    a1.set_title(f"heatmap (sigma={st['sigma']:g}, {st['mode']})", fontsize=9)
+    a2.set_title("levels " + ", ".join(f"{t:g}" for t in th), fontsize=9)
+    fig.suptitle(f"{s.get('id', st['index'])}: first {st['time']:.0%} of {t_end / 1000:.1f} s viewing", fontsize=10)
+    return fig
+
+# %% ../nbs/04_viz.ipynb #6ec18c5b
+@patch
+def _redraw(self:GazeExplorer, change=None):
+    fig = self.render()
+    png = _png_bytes(fig, self.dpi)
+    plt.close(fig)                       # drawn into a PNG: the figure is no longer needed by pyplot
+    self.figure, self.png, self.n_draws = fig, png, self.n_draws + 1
+    self.info.value = f"<small>{' | '.join(f'{k}={v}' for k, v in self.state.items())}</small>"
+    self.out.outputs = ({"output_type": "display_data", "metadata": {},
+                         "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<gaze figure>"}},)

@@ -61,6 +61,7 @@ def darm_candidates(region:torch.Tensor, k:int, side=(3, 10), generator=None):
     s = torch.randint(side[0], side[1] + 1, (B, k), device=region.device, generator=generator)
     return pix // W, pix % W, s
 
+# %% ../../nbs/12_methods.fgi.ipynb #755d504a
 def darm_mask(region:torch.Tensor, cover:float=0.3, side=(3, 10), candidates=None, chunk:int=62,
               max_blocks:int=2048, generator=None) -> torch.Tensor:
     "(B,H,W) bool: squares placed in order until `cover` of each sample's `region` (B,H,W bool) is covered (vectorised; see above)."
@@ -103,6 +104,7 @@ def darm_mask(region:torch.Tensor, cover:float=0.3, side=(3, 10), candidates=Non
         start += k
     return mask
 
+# %% ../../nbs/12_methods.fgi.ipynb #645caf11
 def _numpy_inputs(region, candidates):
     region = np.asarray(region.cpu() if torch.is_tensor(region) else region, bool)
     return region, [np.asarray(c.cpu() if torch.is_tensor(c) else c) for c in candidates]
