@@ -8,6 +8,8 @@ Docs: https://gazekit.github.io/gazekit/data.check.html.md"""
 from __future__ import annotations
 from pathlib import Path
 
+import numpy as np
+
 from ..core import GazeKitError, DataError
 from ..gaze import read_gaze
 from .core import DATASETS, image_size
@@ -17,18 +19,21 @@ __all__ = ['check_dataset', 'format_check']
 
 # %% ../../nbs/03h_data.check.ipynb #52bbecbe
 def _sizes(src, iid:str, decode:bool):
-    "(image, mask) sizes of sample `iid`: from the file headers, or decoded (DICOM, in-memory sources, `decode=True`)."
-    if not hasattr(src, "image_path") or decode: return src.image(iid).shape[:2], src.mask(iid).shape[:2]
+    "(image size, mask size, mask foreground share): sizes from the file headers, or decoded with the share (DICOM, in-memory sources, `decode=True`)."
+    if not hasattr(src, "image_path") or decode:
+        m = np.asarray(src.mask(iid))
+        return src.image(iid).shape[:2], m.shape[:2], float((m > 0).mean())
     ip, mp = src.image_path(iid), src.mask_path(iid)
     for p, what in ((ip, "image"), (mp, "mask")):
         if not Path(p).is_file(): raise DataError(f"{what} file not found", where=str(p))
     isz = image_size(ip) if ip.suffix != ".dcm" else src.image(iid).shape[:2]
     msz = image_size(mp) if mp.suffix != ".dcm" else src.mask(iid).shape[:2]
-    return isz, msz
+    return isz, msz, None
 
-def _check_sample(src, iid:str, gaze:dict|None, decode:bool, prob) -> bool:
-    "Whether sample `iid` can be trained on; each problem is reported through `prob(kind, where, message)`."
-    isz, msz = _sizes(src, iid, decode)
+def _check_sample(src, iid:str, gaze:dict|None, decode:bool, prob, shares:dict) -> bool:
+    "Whether sample `iid` can be trained on; each problem is reported through `prob(kind, where, message)`, the mask's foreground share into `shares`."
+    isz, msz, share = _sizes(src, iid, decode)
+    if share is not None: shares[iid] = share
     if tuple(isz) != tuple(msz): prob("size", iid, f"mask {msz} differs from image {isz}"); return False
     if gaze is not None:
         f = gaze.get(iid)
@@ -46,13 +51,13 @@ def check_dataset(name:str, root=None, splits=None, decode:bool=False) -> dict:
     if src.gaze_format is not None:
         try: gaze = read_gaze(src.gaze_path(), src.gaze_format)        # unfiltered: unknown images are reported below
         except GazeKitError as e: prob("gaze", src.gaze_path(), str(e))
-    all_ids = []
+    all_ids, shares = [], {}
     for sp in (splits or src.splits):
         try: ids = src.ids(sp)
         except GazeKitError as e: prob("split", sp, str(e)); continue
         all_ids += ids; n_ok = 0
         for iid in ids:
-            try: n_ok += _check_sample(src, iid, gaze, decode, prob)
+            try: n_ok += _check_sample(src, iid, gaze, decode, prob, shares)
             except GazeKitError as e: prob("file", iid, str(e))
         rep["splits"][sp] = {"listed": len(ids), "ok": n_ok}
     if gaze is not None:
@@ -60,6 +65,9 @@ def check_dataset(name:str, root=None, splits=None, decode:bool=False) -> dict:
         for iid in sorted(set(gaze) - set(all_ids)):
             if hasattr(src, "image_path") and not Path(src.image_path(iid)).is_file(): prob("gaze-unknown", iid, "gaze for an image that does not exist")
             else: prob("gaze-unlisted", iid, "gaze for an image in no split")
+    if shares:                                          # decoded masks: the foreground share of each, the empty ones named
+        rep["foreground"] = shares
+        rep["empty_masks"] = [i for i, s in shares.items() if s == 0]
     rep["ok"] = not rep["problems"]
     return rep
 
@@ -69,6 +77,12 @@ def format_check(rep:dict) -> str:
     lines = [f"{rep['dataset']} at {rep['root']}", f"  layout: {rep['layout']}"]
     for sp, c in rep["splits"].items(): lines.append(f"  {sp:>5}: {c['ok']}/{c['listed']} samples ok")
     if "gaze_images" in rep: lines.append(f"  gaze: {rep['fixations']} fixations on {rep['gaze_images']} images")
+    if rep.get("foreground"):
+        s = np.asarray(list(rep["foreground"].values())) * 100
+        lines.append(f"  masks: foreground {s.min():.2f}% to {s.max():.2f}% of the pixels (median {np.median(s):.2f}%) in {len(s)} masks")
+        if e := rep["empty_masks"]:
+            lines.append(f"  {len(e)} empty mask(s): {', '.join(e[:10])}{' ...' if len(e) > 10 else ''} "
+                         "(real at the ends of a 3-D volume; in a lesion dataset, check how its masks encode foreground)")
     kinds = {}
     for p in rep["problems"]: kinds.setdefault(p["kind"], []).append(p)
     for k, ps in kinds.items():

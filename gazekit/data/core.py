@@ -18,8 +18,8 @@ from ..core import DataError, ConfigError, Registry, resource_path
 from ..gaze import Fixations, read_gaze
 
 # %% auto #0
-__all__ = ['DATASETS', 'register_dataset', 'read_image', 'read_mask', 'image_size', 'check_same_size', 'Source', 'read_list',
-           'split_ids', 'first_existing', 'stable_seed', 'embedded_dataset']
+__all__ = ['MASK_RULES', 'DATASETS', 'register_dataset', 'read_image', 'image_size', 'check_same_size', 'read_mask', 'Source',
+           'read_list', 'split_ids', 'first_existing', 'stable_seed', 'embedded_dataset']
 
 # %% ../../nbs/03a_data.core.ipynb #1300555a
 def read_image(path) -> np.ndarray:
@@ -31,15 +31,6 @@ def read_image(path) -> np.ndarray:
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"cannot decode the image ({e})", where=str(path),
                         fix="the file is truncated or corrupt: download it again.") from e
-
-def read_mask(path, threshold:int=128) -> np.ndarray:
-    "A binary mask file (JPEG/PNG, any channels) as bool (H, W): grey value >= `threshold`."
-    path = Path(path)
-    if not path.is_file(): raise DataError("mask file not found", where=str(path), fix="check the data root and the dataset layout.")
-    try:
-        with Image.open(path) as im: return np.asarray(im.convert("L")) >= threshold
-    except (OSError, SyntaxError, ValueError) as e:
-        raise DataError(f"cannot decode the mask ({e})", where=str(path), fix="the file is truncated or corrupt: download it again.") from e
 
 def image_size(path) -> tuple[int, int]:
     "(H, W) of an image file from its header, without decoding the pixels."
@@ -53,6 +44,55 @@ def check_same_size(image:np.ndarray, mask:np.ndarray, where:str):
         raise DataError(f"mask is {mask.shape[0]}x{mask.shape[1]} but the image is {image.shape[0]}x{image.shape[1]}",
                         where=where, fix="a mask must have its image's size: re-export or re-download it.")
 
+# %% ../../nbs/03a_data.core.ipynb #96aec309
+MASK_RULES = {"binary": "two values in a lossless file, the larger one foreground; a JPEG thresholded at 128",
+              "labels": "every value above 0 foreground (a label map whose classes are merged)"}
+_LOSSY = ("JPEG", "MPO")
+
+def _colour_values(a:np.ndarray) -> np.ndarray:
+    "A pixel's value in a colour array (H, W, C): the shared value where the channels agree, else the brightest channel."
+    return a[..., 0] if (a == a[..., :1]).all() else a.max(-1)
+
+def _mask_values(im) -> np.ndarray:
+    "The values a mask file stores, as a 2-D integer array (see the rules above)."
+    if im.mode == "1": return np.asarray(im, np.uint8)
+    if im.mode in ("P", "L") or im.mode.startswith("I"): return np.asarray(im).astype(np.int64)
+    a = np.asarray(im.convert("RGBA") if im.mode in ("PA", "LA", "RGBA") else im.convert("RGB"))
+    if a.shape[-1] == 4:
+        colour, alpha = a[..., :3], a[..., 3]
+        if (colour == colour[:1, :1]).all() and alpha.min() != alpha.max(): return alpha.astype(np.int64)   # drawn in alpha
+        a = colour
+    return _colour_values(a).astype(np.int64)
+
+# %% ../../nbs/03a_data.core.ipynb #a4cf8adb
+def _apply_rule(v:np.ndarray, rule:str, lossy:bool, path) -> np.ndarray:
+    "Foreground of the values `v` under `rule`; a `DataError` naming the file where they do not fit it."
+    if lossy:
+        hi = int(v.max())
+        if 0 < hi < 128:
+            raise DataError(f"a JPEG mask whose brightest pixel is {hi}: a {{0, 1}} mask does not survive JPEG compression",
+                            where=str(path), fix="store masks losslessly (PNG) with the values {0, 1} or {0, 255}.")
+        return v >= 128
+    if rule == "labels": return v > 0
+    vals = np.unique(v)
+    if len(vals) > 2:
+        shown = ", ".join(map(str, vals[:6].tolist())) + (", ..." if len(vals) > 6 else "")
+        raise DataError(f"{len(vals)} distinct values ({shown}) in a mask that must hold two", where=str(path),
+                        fix="save the mask with exactly two values, {0, 1} or {0, 255} (no anti-aliasing, no resizing with "
+                            "interpolation); a label map whose classes should be merged needs the dataset's mask_rule 'labels'.")
+    return v == vals[-1] if len(vals) == 2 else v > 0
+
+def read_mask(path, rule:str="binary") -> np.ndarray:
+    "A mask file as bool (H, W) foreground, read by `rule` (`MASK_RULES`): {0,1} or {0,255}, 8/16-bit, palette, colour or alpha."
+    path = Path(path)
+    if rule not in MASK_RULES: raise ConfigError(f"mask rule {rule!r}", where="read_mask", fix=f"use one of {', '.join(MASK_RULES)}.")
+    if not path.is_file(): raise DataError("mask file not found", where=str(path), fix="check the data root and the dataset layout.")
+    try:
+        with Image.open(path) as im: v, lossy = _mask_values(im), im.format in _LOSSY
+    except (OSError, SyntaxError, ValueError) as e:
+        raise DataError(f"cannot decode the mask ({e})", where=str(path), fix="the file is truncated or corrupt: download it again.") from e
+    return _apply_rule(v, rule, lossy, path)
+
 # %% ../../nbs/03a_data.core.ipynb #33888133
 DATASETS = Registry("dataset")
 register_dataset = DATASETS.register
@@ -64,6 +104,7 @@ class Source:
     splits = ("train", "test")            # a "val" split, where there is one, is what the clean protocol selects on
     sigma, thresholds = 70.0, (0.5, 0.3)  # its papers' heatmap blur (canvas pixels) and pseudo-mask thresholds
     gaze_kind = "real"                    # "real": recorded gaze; "simulated": drawn by gazekit.simulate
+    mask_rule = "binary"                  # how its mask files encode foreground (MASK_RULES)
     gaze_format: str|None = None          # the registered format of its recorded gaze (gazekit.gaze.GAZE_FORMATS)
     labeled_shares: dict = {}             # semi-supervised shares by their papers' names, e.g. ACDC's {"5%": 68}
     profiles: dict = {}                   # run settings per profile, e.g. {"paper": {"size": 256}}

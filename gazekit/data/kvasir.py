@@ -38,7 +38,7 @@ class KvasirSEG(Source):
     def image_path(self, iid): return self.dir/"images"/f"{iid}.jpg"
     def mask_path(self, iid): return self.dir/"masks"/f"{iid}.jpg"
     def image(self, iid): return read_image(self.image_path(iid))
-    def mask(self, iid): return read_mask(self.mask_path(iid)).astype(np.uint8)
+    def mask(self, iid): return read_mask(self.mask_path(iid), self.mask_rule).astype(np.uint8)
     def gaze_path(self): return first_existing(self.root/"gazemedseg"/self.gaze_file, self.dir/self.gaze_file)
     def known_ids(self): return {p.stem for p in (self.dir/"images").iterdir()}
 

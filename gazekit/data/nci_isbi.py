@@ -30,6 +30,7 @@ def read_dicom(path) -> np.ndarray:
 @register_dataset("nci-isbi")
 class NCIISBI(KvasirSEG):
     channels, sigma, thresholds = 1, 50.0, (0.2, 0.4)
+    mask_rule = "labels"                      # the masks label the central gland and the peripheral zone: merged
     gaze_file = "nci-isbi_fixation.csv"
     layout = "ROOT/nci-isbi/images/<id>.dcm|.png; ROOT/nci-isbi/masks/<id>.png|.dcm; ROOT/gazemedseg/nci-isbi_fixation.csv"
     def __init__(self, root=None):
@@ -50,4 +51,4 @@ class NCIISBI(KvasirSEG):
         return read_dicom(p) if p.suffix == ".dcm" else read_image(p)[..., 0].astype(np.float32)
     def mask(self, iid):
         p = self.mask_path(iid)
-        return (read_dicom(p) > 0).astype(np.uint8) if p.suffix == ".dcm" else read_mask(p, threshold=1).astype(np.uint8)
+        return (read_dicom(p) > 0).astype(np.uint8) if p.suffix == ".dcm" else read_mask(p, self.mask_rule).astype(np.uint8)
