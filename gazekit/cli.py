@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import GazeKitError, atomic_path
+from .core import GazeKitError, atomic_path, inside
 
 # %% auto #0
 __all__ = ['gaze_demo', 'write_heatmaps', 'main']
@@ -78,7 +78,7 @@ def write_heatmaps(dataset:str, root, out, split:str="train", sigma:float|None=N
         f = src.fixations(iid)
         if f is None: continue
         h = heatmap(f, sigma=sigma or src.sigma, mode=mode)
-        with atomic_path(out/f"{iid}.png") as p: Image.fromarray((h * 255).round().astype(np.uint8)).save(p, format="PNG")
+        with atomic_path(inside(out, out/f"{iid}.png")) as p: Image.fromarray((h * 255).round().astype(np.uint8)).save(p, format="PNG")
         n += 1
     return n
 

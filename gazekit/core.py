@@ -6,15 +6,15 @@ Docs: https://gazekit.github.io/gazekit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #166e2289
 from __future__ import annotations
-import contextlib, json, os, random, tempfile
+import contextlib, json, os, random, re, tempfile
 from pathlib import Path
 
 import numpy as np
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'SUPERVISION', 'IGNORE_INDEX', 'CACHE_ENV', 'GazeKitError', 'DataError', 'GazeFormatError', 'ConfigError',
-           'find_data_root', 'data_root', 'Registry', 'eval_mode', 'cache_dir', 'resource_path', 'seed_everything',
-           'get_device', 'atomic_path', 'atomic_write', 'save_json', 'read_json']
+           'find_data_root', 'data_root', 'Registry', 'check_name', 'inside', 'eval_mode', 'cache_dir', 'resource_path',
+           'seed_everything', 'get_device', 'atomic_path', 'atomic_write', 'save_json', 'read_json']
 
 # %% ../nbs/00_core.ipynb #35f2372a
 class GazeKitError(Exception):
@@ -69,6 +69,25 @@ class Registry(dict):
         if name not in self:
             raise ConfigError(f"unknown {self.kind} {name!r}", where=where or self.kind, fix=f"choose one of {sorted(self)}.")
         return self[name]
+
+# %% ../nbs/00_core.ipynb #54664644
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9 _.#+=,%()-]*")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+def check_name(name, what:str="name", where=None, key:bool=False) -> str:
+    "`name` if it is safe in a file path (or, with `key=True`, a Python identifier); else a `ConfigError` naming it."
+    ok = isinstance(name, str) and len(name) <= 200 and ".." not in name and (_KEY if key else _NAME).fullmatch(name)
+    if not ok:
+        rule = "a Python identifier (letters, digits, _)" if key else "letters, digits, space and _ . # + = , % ( ) -, without '..'"
+        raise ConfigError(f"{what} {name!r} is not a safe name", where=where or what, fix=f"write it with {rule}, at most 200 characters.")
+    return name
+
+def inside(base, path) -> Path:
+    "`path`, after checking that it lies inside the folder `base` (both resolved); a `ConfigError` if it escapes."
+    b, p = Path(base).resolve(), Path(path).resolve()
+    if p != b and b not in p.parents:
+        raise ConfigError(f"{path} lies outside {base}", where=str(path), fix="names may not hold path separators or '..'.")
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #82c7093f
 SUPERVISION = ("gaze", "full", "semi")

@@ -17,7 +17,7 @@ import torch
 import gazekit
 from fastcore.basics import patch
 
-from .core import ConfigError, atomic_path, save_json, seed_everything, eval_mode
+from .core import ConfigError, atomic_path, save_json, seed_everything, eval_mode, check_name, inside
 from .data import DATASETS, embedded_dataset, load_dataset, collate
 from .metrics import labels_at
 from .train import TrainConfig, Trainer
@@ -112,6 +112,9 @@ def resolve_run(**params) -> RunSpec:
     bad = sorted(set(params) - known)
     if bad: raise ConfigError(f"unknown run parameter(s) {', '.join(bad)}", where="resolve_run", fix=f"the parameters are {', '.join(sorted(known))}.")
     s = RunSpec(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in params.items()})
+    for f in ("method_options", "data_options", "source_options", "train"):      # keys become keywords and folder names
+        if not isinstance(getattr(s, f), dict): raise ConfigError(f"{f} must be a dict of options", where="resolve_run", fix=f"pass {f}={{name: value}}.")
+        for k in getattr(s, f): check_name(k, f"{f[:-1] if f != 'train' else 'training option'} name", where=f"resolve_run({f})", key=True)
     if s.profile not in PROFILES: raise ConfigError(f"unknown profile {s.profile!r}", where="resolve_run", fix=f"use one of {', '.join(PROFILES)}.")
     if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     load_methods()
@@ -244,8 +247,8 @@ def write_records(out, spec:RunSpec, trainer:Trainer, metrics:dict, per_image:pd
 
 # %% ../nbs/20_runs.ipynb #96273bed
 def run_dir(reports, dataset:str, label:str, protocol:str, seed:int) -> Path:
-    "Where one run's records live."
-    return Path(reports)/"runs"/dataset/label/protocol/f"seed{seed}"
+    "Where one run's records live (checked to lie inside `reports`)."
+    return inside(reports, Path(reports)/"runs"/dataset/label/protocol/f"seed{seed}")
 
 def record_row(m:dict) -> dict:
     "One row of a run table from a `metrics.json` record; the method's options as JSON text (None where the record has none)."

@@ -35,7 +35,9 @@ class ACDC(Source):
     def mask(self, iid): return self._get(iid)[1]
     def fixations(self, iid):
         return simulate_fixations(self._get(iid)[1] > 0, rng=stable_seed(self.name, iid, self.gaze_seed), image_id=iid)
-    def fingerprint(self): return f"{self.root}|gaze_seed={self.gaze_seed}"
+    def fingerprint(self): return f"gaze_seed={self.gaze_seed}"
+    def files(self, iid):
+        vs = self.volume_of(iid); return [self.dir/"data"/f"{iid if vs is None else vs[0]}.h5"]
 
 # %% ../../nbs/03f_data.acdc.ipynb #f08e47a4
 from fastcore.basics import patch
@@ -57,6 +59,11 @@ def ids(self:ACDC, split):
     names = read_list(self.dir/lst)
     if split == "train": return names
     return [f"{v}#{k}" for v in names for k in range(self._volume(v)[0].shape[0])]
+
+@patch
+def group_of(self:ACDC, iid):
+    "The patient: a training slice `patientNNN_frameMM_slice_K` and a volume slice `patientNNN_frameMM#K` alike."
+    return iid.split("_")[0]
 
 @patch
 def volume_of(self:ACDC, iid):

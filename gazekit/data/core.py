@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/data.core.html.md"""
 
 # %% ../../nbs/03a_data.core.ipynb #cff300b0
 from __future__ import annotations
-import zlib
+import hashlib, json, os, zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from PIL import Image
 
 from fastcore.basics import patch
 
-from ..core import DataError, ConfigError, Registry, resource_path
+from ..core import DataError, ConfigError, Registry, resource_path, check_name
 from ..gaze import Fixations, read_gaze
 
 # %% auto #0
@@ -115,7 +115,9 @@ class Source:
     def image(self, iid:str) -> np.ndarray: raise NotImplementedError          # (H, W, 3) uint8 or (H, W) float
     def mask(self, iid:str) -> np.ndarray: raise NotImplementedError           # (H, W) integer labels
     def volume_of(self, iid:str) -> tuple[str, int]|None: return None          # a slice's (volume id, slice index)
-    def fingerprint(self) -> str: return str(self.root)                        # identifies its files in cache keys
+    def group_of(self, iid:str) -> str:                                        # samples that must share a side of a split
+        vs = self.volume_of(iid); return iid if vs is None else vs[0]             # (one patient's slices): default its volume
+    def fingerprint(self) -> str: return ""                                    # its own settings (e.g. a gaze seed), for `stamp`
 
 # %% ../../nbs/03a_data.core.ipynb #ef457a43
 @patch
@@ -141,10 +143,36 @@ def fixations(self:Source, iid:str) -> Fixations|None:
     "The track on image `iid` (None where there is none); a simulated source draws one instead."
     return self.all_gaze().get(iid) if self.gaze_format is not None else None
 
+# %% ../../nbs/03a_data.core.ipynb #280cd474
+@patch
+def files(self:Source, iid:str) -> list[Path]:
+    "The files sample `iid` is read from ([] for a source in memory); a file that cannot be found is left out (reading it will say so)."
+    out = []
+    for attr in ("image_path", "mask_path"):
+        if hasattr(self, attr):
+            try: out.append(Path(getattr(self, attr)(iid)))
+            except DataError: pass
+    return out
+
+@patch
+def stamp(self:Source, ids:list[str]) -> str:
+    "A hash of what the samples `ids` are read from: the ids, the source's settings, each file's name, size and modification time."
+    h = hashlib.sha1(json.dumps([self.name, self.fingerprint(), list(ids)]).encode())
+    paths = [p for i in ids for p in self.files(i)] + ([self.gaze_path()] if self.gaze_format is not None else [])
+    for p in dict.fromkeys(paths):                   # slices of one volume share its file: stamped once
+        try: st = os.stat(p); state = f"{st.st_size}|{st.st_mtime_ns}"
+        except (OSError, TypeError): state = "missing"
+        h.update(f"{os.path.relpath(p, self.root) if self.root else p}|{state}\n".encode())
+    return h.hexdigest()[:16]
+
 # %% ../../nbs/03a_data.core.ipynb #030eb9df
 def read_list(path) -> list[str]:
-    "The non-empty lines of a text file: a split list."
-    return [l.strip() for l in Path(path).read_text().splitlines() if l.strip()]
+    "The non-empty lines of a split list, each checked to be a safe id (`check_name`: it may become a file name)."
+    path = Path(path)
+    try: lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"cannot read the split list ({e})", where=str(path), fix="a split list is UTF-8 text, one id per line.") from e
+    return [check_name(l.strip(), "image id", where=f"{path}, line {k}") for k, l in enumerate(lines, 1) if l.strip()]
 
 def split_ids(name:str, split:str, root=None) -> list[str]:
     "The papers' split list shipped with gazekit (or a `splits/<name>/<split>.txt` under `root`, which wins)."

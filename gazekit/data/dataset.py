@@ -67,7 +67,7 @@ def _fix_to_json(f:Fixations|None):
 
 def _fix_from_json(d) -> Fixations|None: return None if d is None else Fixations(**d)
 
-_CACHE_VERSION = 3
+_CACHE_VERSION = 4
 
 def _labeled_count(n_labeled, source, n:int) -> int|None:
     "How many of `n` training samples carry labels: a count, a share the source names (ACDC's '5%' = 68 SSL4MIS slices), or a share ('5%')."
@@ -135,7 +135,7 @@ def mask_visible(self:GazeSegDataset, i:int) -> bool:
 @patch
 def _key(self:GazeSegDataset):
     src = self.source
-    h = hashlib.sha1(json.dumps([_CACHE_VERSION, src.name, src.fingerprint(), self.ids, self.size, self.sigma,
+    h = hashlib.sha1(json.dumps([_CACHE_VERSION, src.name, src.stamp(self.ids), self.size, self.sigma,
                                  self.gaze_map, self._need_mask()]).encode()).hexdigest()[:16]
     return f"{src.name}-{self.split}-{self.size}-{h}"
 
@@ -277,11 +277,19 @@ def collate(batch:list[dict]) -> dict:
     return out
 
 # %% ../../nbs/03g_data.dataset.ipynb #9c9acb13
-def carve_validation(ids:list[str], fraction:float=0.1, seed:int=0) -> tuple[list[str], list[str]]:
-    "Split a training list into (train, val) reproducibly; both keep the list's order."
+def carve_validation(ids:list[str], fraction:float=0.1, seed:int=0, groups:list[str]|None=None) -> tuple[list[str], list[str]]:
+    "Split a training list into (train, val) reproducibly, whole `groups` (e.g. patients) to one side; both keep the list's order."
     if not 0 < fraction < 1: raise ConfigError(f"val_fraction={fraction} must lie in (0, 1)", where="carve_validation")
     n_val = max(1, int(round(fraction * len(ids))))
-    val = set(np.random.default_rng(seed).permutation(len(ids))[:n_val].tolist())
+    rng = np.random.default_rng(seed)
+    if groups is None or len(set(groups)) == len(ids):    # one sample per group: a random share of the samples
+        val = set(rng.permutation(len(ids))[:n_val].tolist())
+    else:                                                 # whole groups, in a random order, until the share is reached
+        names = list(dict.fromkeys(groups)); chosen, k = set(), 0
+        for g in rng.permutation(len(names)).tolist():
+            if k >= n_val or len(chosen) == len(names) - 1: break
+            chosen.add(names[g]); k += groups.count(names[g])
+        val = {i for i, g in enumerate(groups) if g in chosen}
     return [x for i, x in enumerate(ids) if i not in val], [x for i, x in enumerate(ids) if i in val]
 
 def load_dataset(name:str, root=None, split:str="train", supervision:str="gaze", size:int|None=224,
@@ -290,7 +298,8 @@ def load_dataset(name:str, root=None, split:str="train", supervision:str="gaze",
     src = DATASETS.lookup(name, "load_dataset")(root, **(source_kwargs or {}))
     ids = None
     if val_fraction and split in ("train", "val"):
-        tr, va = carve_validation(src.ids("train"), val_fraction, val_seed)
+        ids = src.ids("train")
+        tr, va = carve_validation(ids, val_fraction, val_seed, groups=[src.group_of(i) for i in ids])
         ids = tr if split == "train" else va
     elif split == "val" and "val" not in src.splits:
         raise ConfigError(f"{name} has no validation split", where="load_dataset",

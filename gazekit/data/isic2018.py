@@ -38,4 +38,4 @@ class ISIC2018(KvasirSEG):
     def fixations(self, iid):
         # the simulated reader knows where the lesion is (as a real one does); the mask itself never enters a sample
         return simulate_fixations(read_mask(self.mask_path(iid), self.mask_rule), rng=stable_seed(self.name, iid, self.gaze_seed), image_id=iid)
-    def fingerprint(self): return f"{self.root}|gaze_seed={self.gaze_seed}"
+    def fingerprint(self): return f"gaze_seed={self.gaze_seed}"

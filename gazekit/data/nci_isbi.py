@@ -44,6 +44,7 @@ class NCIISBI(KvasirSEG):
             if p.is_file(): return p
         raise DataError(f"no {folder[:-1]} for slice {iid}", where=str(self.dir/folder/f"{iid}.dcm"),
                         fix="every slice in the split list needs an image and a mask (.dcm or .png).")
+    def group_of(self, iid): return iid.rsplit("_", 1)[0]      # <case>_<slice>: a case's slices stay on one side of a split
     def image_path(self, iid): return self._find("images", iid)
     def mask_path(self, iid): return self._find("masks", iid)
     def image(self, iid):

@@ -60,4 +60,4 @@ class Synthetic(Source):
     def image(self, iid): return self._item(iid)[0]
     def mask(self, iid): return self._item(iid)[1]
     def fixations(self, iid): return self._item(iid)[2]
-    def fingerprint(self): return f"synthetic|{self.n}|{self.size}|{self.seed}"
+    def fingerprint(self): return f"{self.n}|{self.size}|{self.seed}"
