@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/grid.html.md"""
 
 # %% ../nbs/22_grid.ipynb #4f7435c4
 from __future__ import annotations
-import json, time
+import contextlib, hashlib, json, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,11 +16,11 @@ import gazekit
 from .core import ConfigError, GazeKitError, save_json, read_json
 from .data import embedded_dataset
 from .methods.core import METHODS, load_methods
-from .runs import resolve_run, run_dir, record_row
+from .runs import resolve_run, run_dir, record_row, data_stamp
 from .report import report
 
 # %% auto #0
-__all__ = ['train_notebook', 'run_one', 'run_grid', 'run_demo']
+__all__ = ['train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'run_one', 'run_grid', 'run_demo']
 
 # %% ../nbs/22_grid.ipynb #588da5bd
 def train_notebook() -> Path:
@@ -31,65 +31,124 @@ def train_notebook() -> Path:
                           fix="run gazekit from a clone of the repository (pip install -e .), which holds nbs/.")
     return p
 
-def _same_run(old, params:dict) -> bool:
-    "Whether the parameters saved in a run folder resolve to the same run as `params` (however either is written)."
-    if not isinstance(old, dict): return False
-    try: return asdict(resolve_run(**old)) == asdict(resolve_run(**params))
-    except GazeKitError: return False
+def code_version() -> str:
+    "A hash of the code a run's numbers come from: gazekit's modules (not the docs index) and the training notebook's code cells."
+    pkg, h = Path(gazekit.__file__).parent, hashlib.sha1()
+    for p in sorted(pkg.rglob("*.py")):
+        if p.name != "_modidx.py": h.update(f"{p.relative_to(pkg).as_posix()}\n".encode() + p.read_bytes())
+    cells = json.loads(train_notebook().read_text())["cells"]
+    h.update("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode())
+    return h.hexdigest()[:16]
+
+def run_identity(spec) -> dict:
+    "What a finished run's numbers depend on: its resolved spec (less where the data lie), the stamp of its data, the code."
+    return {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version()}
+
+# %% ../nbs/22_grid.ipynb #1bdc9879
+def _changed(old, new:dict) -> str|None:
+    "Why a run with identity `old` (from its folder) is not the run `new`; None when it is."
+    if not isinstance(old, dict) or not {"spec", "data", "code"} <= set(old): return "it has no identity record (an older gazekit wrote it)"
+    o, s = old["spec"] if isinstance(old["spec"], dict) else {}, new["spec"]
+    diff = [f"{k} {o.get(k)!r} -> {s.get(k)!r}" for k in sorted(set(o) | set(s)) if o.get(k) != s.get(k)]
+    if diff: return "its settings changed (" + "; ".join(diff[:4]) + (" ..." if len(diff) > 4 else "") + ")"
+    if old["data"] != new["data"]: return "its data changed (a file was edited, added or removed)"
+    if old["code"] != new["code"]: return "the code changed (gazekit or the training notebook was edited since)"
+    return None
+
+# %% ../nbs/22_grid.ipynb #6fc3782d
+class RunBusy(ConfigError):
+    "Another process holds the run folder."
+
+@contextlib.contextmanager
+def run_lock(out):
+    "Hold the run folder `out` (a lock on `out/.lock`) for the duration; a second process is refused with `RunBusy`."
+    import fcntl
+    f = open(Path(out)/".lock", "a+")
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise RunBusy("another gazekit process is running in this run folder", where=str(out),
+                      fix="wait for it to finish, or give this run another folder.") from None
+    try: yield
+    finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()
+
+def _kernel_config():
+    "Papermill's kernel talks over local socket files (IPC), not over TCP ports on the loopback."
+    from traitlets.config import Config
+    c = Config(); c.KernelManager.transport = "ipc"
+    return c
+
+# %% ../nbs/22_grid.ipynb #6779206c
+def _failure(spec, e:BaseException, t0:float, out) -> dict:
+    "The record of a run that failed with `e` (papermill's error carries the notebook's exception name and value)."
+    text = str(e).strip()
+    msg = getattr(e, "evalue", None) or (text.splitlines()[-1] if text else "")
+    return {"status": "failed", "error": f"{getattr(e, 'ename', type(e).__name__)}: {msg}", "dataset": spec.dataset,
+            "method": spec.method, "label": spec.label, "options": dict(spec.method_options), "protocol": spec.protocol,
+            "profile": spec.profile, "seed": spec.seed, "wall_s": round(time.time() - t0, 1), "notebook": str(Path(out)/"train.ipynb")}
+
+def _execute(out:Path, spec, params:dict, fresh:bool, progress:bool, kernel) -> dict:
+    "Inside the lock: start afresh where the identity changed, record the identity, run the notebook, read its metrics."
+    import papermill as pm
+    ident = run_identity(spec)
+    if fresh or _changed(read_json(out/"identity.json"), ident):
+        for f in ("last.pt", "best.pt", "log.jsonl"): (out/f).unlink(missing_ok=True)
+    (out/"metrics.json").unlink(missing_ok=True)         # a rerun never leaves an old result behind
+    save_json(params, out/"params.json"); save_json(ident, out/"identity.json")
+    pm.execute_notebook(str(train_notebook()), str(out/"train.ipynb"), parameters={**params, "out_dir": str(out)}, cwd=str(out),
+                        progress_bar=progress, kernel_name=kernel or "python3", log_output=False, config=_kernel_config())
+    res = read_json(out/"metrics.json")
+    if res is None: raise GazeKitError("the notebook finished without writing metrics.json", where=str(out/"train.ipynb"))
+    return res
 
 def run_one(out, progress:bool=False, fresh:bool=False, kernel:str|None=None, **params) -> dict:
-    """Execute the training notebook with `params` into the run folder `out`; returns its metrics (status 'failed' on error).
-    An interrupted attempt with the same parameters resumes from its `last.pt`; `fresh=True` (or other parameters) starts over."""
-    import papermill as pm
+    """Execute the training notebook with `params` into the run folder `out`; returns its metrics (status 'failed' on any error).
+    An interrupted attempt of the same run (same identity) resumes from its `last.pt`; `fresh=True` starts over."""
     spec = resolve_run(**params)                          # a bad parameter fails here, before any kernel starts
-    out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
-    if params.get("data_root"): params["data_root"] = str(Path(params["data_root"]).resolve())
-    if fresh or not _same_run(read_json(out/"params.json"), params):
-        for f in ("last.pt", "best.pt", "log.jsonl"): (out/f).unlink(missing_ok=True)   # other settings: start afresh
-    (out/"metrics.json").unlink(missing_ok=True)         # a rerun never leaves an old result behind
-    save_json(params, out/"params.json")
-    params = {**params, "out_dir": str(out)}
-    t0 = time.time()
+    if params.get("data_root"): params = {**params, "data_root": str(Path(params["data_root"]).resolve())}
+    t0, out = time.time(), Path(out)
     try:
-        pm.execute_notebook(str(train_notebook()), str(out/"train.ipynb"), parameters=params, cwd=str(out),
-                            progress_bar=progress, kernel_name=kernel or "python3", log_output=False)
-        res = read_json(out/"metrics.json")
-        if res is None: raise GazeKitError("the notebook finished without writing metrics.json", where=str(out/"train.ipynb"))
-        return res
-    except Exception as e:                                # papermill's error carries the notebook's exception name and value
-        text = str(e).strip()
-        msg = getattr(e, "evalue", None) or (text.splitlines()[-1] if text else "")
-        res = {"status": "failed", "error": f"{getattr(e, 'ename', type(e).__name__)}: {msg}", "dataset": spec.dataset,
-               "method": spec.method, "label": spec.label, "options": dict(spec.method_options), "protocol": spec.protocol, "profile": spec.profile,
-               "seed": spec.seed, "wall_s": round(time.time() - t0, 1), "notebook": str(out/"train.ipynb")}
-        save_json(res, out/"metrics.json")
+        out = out.resolve(); out.mkdir(parents=True, exist_ok=True)
+        with run_lock(out): return _execute(out, spec, params, fresh, progress, kernel)
+    except RunBusy as e: return _failure(spec, e, t0, out)          # the other process owns the folder: write nothing there
+    except Exception as e:
+        res = _failure(spec, e, t0, out)
+        try: save_json(res, out/"metrics.json")
+        except OSError as w: res["error"] += f" (its metrics.json could not be written either: {w})"
         return res
 
 # %% ../nbs/22_grid.ipynb #22f934cb
 def _listify(x): return [x] if isinstance(x, (str, int)) else list(x)
+
+def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
+    "One run of a grid: kept where it finished with the same identity, else run; any error becomes its failed row."
+    t0, out = time.time(), None
+    try:
+        out = run_dir(reports, spec.dataset, spec.label, spec.protocol, spec.seed)
+        old = read_json(out/"metrics.json")
+        if old and old.get("status") == "ok" and not force:
+            why = _changed(read_json(out/"identity.json"), run_identity(spec))
+            if why is None:
+                say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")
+                return {**record_row(old), "run": str(out), "ran": False}
+            say(f"{head}: {why}: running again")
+        say(f"{head}: running ...")
+        res = run_one(out, fresh=force, **params)
+    except Exception as e: res = _failure(spec, e, t0, out or reports)
+    if res["status"] == "ok": say(f"{head}: Dice {100 * res['test']['dice']:.2f} in {time.time() - t0:.0f} s")
+    else: say(f"{head}: FAILED ({res['error']})" + (f"; see {out/'train.ipynb'}" if out is not None else ""))
+    return {**record_row(res), "run": str(out) if out is not None else None, "ran": True}
 
 def run_grid(datasets, methods, seeds=(0,), protocols=("paper",), profile:str="quick", reports=None,
              force:bool=False, say=print, **params) -> pd.DataFrame:
     "Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run."
     reports = Path(reports or Path("reports")/profile)
     methods = [(m, {}) if isinstance(m, str) else m for m in _listify(methods)]   # a method, or (method, options)
-    grid = [(d, m, o, p, s) for d in _listify(datasets) for m, o in methods for p in _listify(protocols) for s in _listify(seeds)]
-    for d, m, o, p, s in grid:                          # check every run before the first one starts
-        resolve_run(dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
-    rows = []
-    for k, (d, m, o, p, s) in enumerate(grid, 1):
-        spec = resolve_run(dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
-        out = run_dir(reports, d, spec.label, p, s)
-        head = f"[{k}/{len(grid)}] {d} {spec.label} {p} seed{s}"
-        old = read_json(out/"metrics.json")
-        if old and old.get("status") == "ok" and "options" in old and not force:   # a record without options is run again
-            say(f"{head}: done before (Dice {100 * old['test']['dice']:.2f}), kept"); rows.append({**record_row(old), "run": str(out), "ran": False}); continue
-        say(f"{head}: running ..."); t0 = time.time()
-        res = run_one(out, fresh=force, dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
-        if res["status"] == "ok": say(f"{head}: Dice {100 * res['test']['dice']:.2f} in {time.time() - t0:.0f} s")
-        else: say(f"{head}: FAILED ({res['error']}); see {out/'train.ipynb'}")
-        rows.append({**record_row(res), "run": str(out), "ran": True})
-    return pd.DataFrame(rows)
+    grid = [dict(dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
+            for d in _listify(datasets) for m, o in methods for p in _listify(protocols) for s in _listify(seeds)]
+    specs = [resolve_run(**g) for g in grid]            # check every run before the first one starts
+    return pd.DataFrame([_grid_one(reports, f"[{k}/{len(grid)}] {s.dataset} {s.label} {s.protocol} seed{s.seed}", s, force, say, g)
+                         for k, (g, s) in enumerate(zip(grid, specs), 1)])
 
 # %% ../nbs/22_grid.ipynb #5470a1ff
 def run_demo(out="reports/demo", methods=None, seeds=(0,), profile:str="demo", say=print, force:bool=False) -> dict:

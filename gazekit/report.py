@@ -18,26 +18,64 @@ from .methods.core import METHODS, load_methods
 from .runs import PROTOCOLS, option_value, options_text, record_row
 
 # %% auto #0
-__all__ = ['paper_results', 'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown',
-           'plot_summary', 'report']
+__all__ = ['paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note',
+           'summary_markdown', 'plot_summary', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
     "The papers' reported numbers (Dice %, mean and std over seeds where given), one row each, with its source."
     return pd.DataFrame(json.loads(resource_path("paper_results.json").read_text())["results"])
 
+
+# %% ../nbs/21_report.ipynb #85b37af7
+def _share(v) -> bool: return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+def _distance(v) -> bool: return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and (v != v or v >= 0))
+
+def record_problem(m) -> str|None:
+    "What makes a `metrics.json` record unusable, or None: its kind, names, seed, and every value a table reads."
+    if not isinstance(m, dict): return "metrics.json does not hold a JSON object"
+    if m.get("status") not in ("ok", "failed"): return f"status {m.get('status')!r} is neither 'ok' nor 'failed'"
+    for k in ("dataset", "method", "label", "protocol", "profile"):
+        if not isinstance(m.get(k), str): return f"{k} {m.get(k)!r} is not a name"
+    if not isinstance(m.get("seed"), int) or isinstance(m.get("seed"), bool): return f"seed {m.get('seed')!r} is not a whole number"
+    if m["status"] == "failed": return None
+    if not isinstance(m.get("options"), dict): return ("metrics.json has no 'options': run tools/record_options.py on its reports folder "
+                                                         "(it reads them from the run's label), or rerun it")
+    for part in ["test", "last"] + [f"modes.{h}" for h in (m.get("modes") or {})]:
+        t = m.get(part) if "." not in part else m["modes"][part.split(".", 1)[1]]
+        if not isinstance(t, dict): return f"{part} metrics are missing"
+        for k in ("dice", "iou"):
+            if not _share(t.get(k)): return f"{part} {k} = {t.get(k)!r} is not a share in [0, 1]"
+        for k in ("hd95", "asd"):
+            if not _distance(t.get(k)): return f"{part} {k} = {t.get(k)!r} is not a distance (>= 0, or empty)"
+    return None
+
+# %% ../nbs/21_report.ipynb #379a4f91
+def _read_record(d:Path) -> tuple[dict|None, str|None, str|None]:
+    "(record, status if unusable, reason) of the run folder `d`."
+    p = d/"metrics.json"
+    if not p.exists(): return None, "missing", "no metrics.json: the run never finished (or is running)"
+    try: m = json.loads(p.read_text())
+    except (OSError, ValueError) as e: return None, "unreadable", f"metrics.json cannot be read ({e})"
+    why = record_problem(m)
+    return (m, None, None) if why is None else (m, "invalid", why)
+
+def _unusable_row(d:Path, status:str, why:str) -> dict:
+    "The row of a run folder without a usable record: its names from the folder (runs/<dataset>/<label>/<protocol>/seed<k>)."
+    seed, params = d.name[4:], read_json(d/"params.json")
+    return {"profile": params.get("profile") if isinstance(params, dict) else None,"dataset": d.parents[2].name, "method": d.parents[1].name.split("+")[0], "label": d.parents[1].name,
+            "protocol": d.parent.name, "seed": int(seed) if seed.isdigit() else seed, "status": status, "error": why, "run": str(d)}
+
 def collect_runs(reports) -> pd.DataFrame:
-    "One row per run record under `<reports>/runs` (failed runs included, with their error)."
+    "One row per run folder under `<reports>/runs`: finished, failed, or unusable (missing, unreadable or invalid record, with the reason)."
     rows = []
-    for p in sorted(Path(reports).glob("runs/*/*/*/seed*/metrics.json")):
-        m = read_json(p)
-        if m is None: continue
-        cfg = read_json(p.parent/"config.json") or {}
-        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(p.parent)}
+    for d in sorted(p for p in Path(reports).glob("runs/*/*/*/seed*") if p.is_dir()):
+        m, bad, why = _read_record(d)
+        if bad is not None: rows.append(_unusable_row(d, bad, why)); continue
+        cfg = read_json(d/"config.json")
+        cfg = cfg if isinstance(cfg, dict) else {}
+        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(d)}
         row = {**record_row(m), **extra}
-        if row["options"] is None and row["status"] == "ok":   # a record from before gazekit stored the options
-            row.update(status="failed", error="metrics.json has no 'options': run tools/record_options.py on its reports "
-                                              "folder (it reads them from the run's label), or rerun it")
         rows.append(row)
         for head, t in (m.get("modes") or {}).items():   # a method's other heads: one more row each, labelled
             if head != m.get("predict_mode") and row["status"] == "ok":
@@ -84,7 +122,9 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
                 iou=("iou", "mean"), iou_std=("iou", "std"), hd95=("hd95", "mean"), hd95_std=("hd95", "std"),
                 asd=("asd", "mean"), asd_std=("asd", "std"), last_dice=("last_dice", "mean"), n_images=("n_images", "first"),
                 nan_hd95=("nan_hd95", "sum")).reset_index()
-    failed = runs[runs.status != "ok"].groupby(keys).size().rename("failed")
+    bad = runs[runs.status != "ok"].copy()
+    if ok.profile.nunique() == 1: bad["profile"] = bad.profile.fillna(ok.profile.iloc[0])   # a folder without a record has none
+    failed = bad.groupby(keys).size().rename("failed")
     tab = tab.join(failed, on=keys).fillna({"failed": 0})
     ref = paper_results()
     ref["setting"] = ref["setting"].fillna("") if "setting" in ref else ""
@@ -143,7 +183,9 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
     if runs is not None:
         bad = runs[runs.status != "ok"]
         if len(bad):
-            lines += ["## Failed runs", ""] + [f"- {r.dataset} {r.label} {r.protocol} seed{r.seed}: {r.error} (`{r.run}/train.ipynb`)" for r in bad.itertuples()] + [""]
+            lines += ["## Failed runs", "", "Runs that failed, and run folders whose record is missing, unreadable or invalid; none is in the tables.", ""]
+            lines += [f"- {r.dataset} {r.label} {r.protocol} seed{r.seed}{'' if r.status == 'failed' else f' [{r.status}]'}: {r.error} (`{r.run}`)"
+                      for r in bad.itertuples()] + [""]
         devs = sorted(set(runs.device.dropna())); commits = sorted(set(runs.commit.dropna()))
         lines += [f"Devices: {'; '.join(devs) or 'unknown'}. Commits: {', '.join(c[:12] for c in commits) or 'unknown'}.", ""]
     return "\n".join(lines)

@@ -25,8 +25,9 @@ from .methods.core import METHODS, get_method, load_methods
 
 # %% auto #0
 __all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
-           'parameters_cell', 'build_data', 'dataset_defaults', 'build_method', 'final_metrics', 'device_name',
-           'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row', 'plot_training', 'plot_predictions']
+           'parameters_cell', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method', 'final_metrics',
+           'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row', 'plot_training',
+           'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -100,6 +101,11 @@ def model_options(self:RunSpec) -> dict:
     return dict(model="unet-ref", width=self.width, norm=self.norm)
 
 @patch
+def checkpoint_identity(self:RunSpec) -> dict:
+    "What its checkpoints must match besides the network (`gazekit.train.network_identity`): dataset, method options, model keywords."
+    return {"dataset": self.dataset, "options": dict(self.method_options), "model": self.model_options()}
+
+@patch
 def train_config(self:RunSpec, **kw) -> TrainConfig:
     prof = {k: v for k, v in self.train.items()}
     return TrainConfig(iterations=self.iterations, batch_size=self.batch_size, lr=self.lr, eval_every=self.eval_every,
@@ -160,6 +166,11 @@ def build_data(spec:RunSpec, progress:bool=False) -> dict:
     vf = None if own_val else spec.val_fraction
     return dict(train=load_dataset(spec.dataset, split="train", supervision=sup, val_fraction=vf, progress=progress, **common),
                 eval=load_dataset(spec.dataset, split="val", supervision=sup, val_fraction=vf, **common), test=test)
+
+def data_stamp(spec:RunSpec) -> str:
+    "The stamp (`Source.stamp`: ids, settings, every file's size and time) of all the splits the run's dataset has."
+    src = DATASETS.lookup(spec.dataset, "data_stamp")(spec.data_root or None, **spec.source_options)
+    return src.stamp([i for sp in src.splits for i in src.ids(sp)])
 
 def dataset_defaults(spec:RunSpec, train_ds) -> dict:
     "The method's options that come from the training dataset (its `DataNeeds.from_data`), where the run does not set them."

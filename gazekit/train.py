@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/train.html.md"""
 
 # %% ../nbs/08_train.ipynb #3e33519c
 from __future__ import annotations
-import json, math, time
+import hashlib, json, math, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from .metrics import SegMetrics, labels_at
 from .methods.core import Method
 
 # %% auto #0
-__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'Trainer']
+__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'network_identity', 'Trainer']
 
 # %% ../nbs/08_train.ipynb #9b3c6938
 @dataclass
@@ -85,11 +85,20 @@ def _to(batch:dict, device, channels_last=False):
         out[k] = v
     return out
 
+# %% ../nbs/08_train.ipynb #8370d87e
+def network_identity(method) -> dict:
+    "What a checkpoint must match to be loaded into `method`: its registered name and its architecture (every tensor's name and shape)."
+    shapes = [(k, tuple(v.shape)) for k, v in method.state_dict().items()]
+    return {"method": getattr(type(method), "name", type(method).__name__),
+            "architecture": hashlib.sha1(repr(shapes).encode()).hexdigest()[:16]}
+
 # %% ../nbs/08_train.ipynb #90ebbd95
 class Trainer:
     "Train `method` on `train_ds`, evaluate on `eval_ds` every `cfg.eval_every` steps, keep the best and last checkpoints in `out`."
-    def __init__(self, method:Method, train_ds, eval_ds=None, cfg:TrainConfig|None=None, out=None, eval_batch_size:int=8):
+    def __init__(self, method:Method, train_ds, eval_ds=None, cfg:TrainConfig|None=None, out=None, eval_batch_size:int=8,
+                 identity:dict|None=None):
         self.cfg = cfg or TrainConfig()
+        self.identity = {**(identity or {}), **network_identity(method)}   # written into every checkpoint, checked on load
         self.device = get_device(self.cfg.device)
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.method = method.to(self.device)
@@ -132,7 +141,8 @@ def state_dict(self:Trainer) -> dict:
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available(): rng["cuda"] = torch.cuda.get_rng_state_all()
     return {"method": self.method.state_dict(), "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-            "step": self.step, "best": self.best, "history": self.history, "rng": rng, "config": asdict(self.cfg)}
+            "step": self.step, "best": self.best, "history": self.history, "rng": rng, "config": asdict(self.cfg),
+            "identity": self.identity}
 
 @patch
 def save(self:Trainer, name:str="last.pt"):
@@ -148,6 +158,7 @@ def load(self:Trainer, path):
     except Exception as e:
         raise DataError(f"cannot load the checkpoint ({e})", where=str(path),
                         fix="delete it to start afresh, or point at another run.") from e
+    self._check_identity(sd.get("identity"), path)
     try: self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"])
     except (RuntimeError, KeyError, ValueError) as e:
         raise DataError(f"the checkpoint does not fit this method ({str(e).splitlines()[0]})", where=str(path),
@@ -157,6 +168,19 @@ def load(self:Trainer, path):
     torch.set_rng_state(sd["rng"]["torch"])
     if "cuda" in sd["rng"] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(sd["rng"]["cuda"])
     return self
+
+# %% ../nbs/08_train.ipynb #ecdae9ab
+@patch
+def _check_identity(self:Trainer, saved, path):
+    "A `DataError` unless the checkpoint at `path` was written for this method, options and network."
+    if saved == self.identity: return
+    if not isinstance(saved, dict):
+        raise DataError("the checkpoint carries no identity (an older gazekit wrote it)", where=str(path),
+                        fix="delete it to start afresh: which method and network it holds cannot be checked.")
+    diff = [f"{k}: {saved.get(k)!r}, this run {self.identity.get(k)!r}" for k in sorted(set(saved) | set(self.identity))
+            if saved.get(k) != self.identity.get(k)]
+    raise DataError(f"the checkpoint was written by another run ({'; '.join(diff)})", where=str(path),
+                    fix="a run resumes only from its own checkpoints: delete this one, or give the run another folder.")
 
 # %% ../nbs/08_train.ipynb #de91eb25
 @patch
