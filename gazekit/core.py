@@ -6,15 +6,16 @@ Docs: https://gazekit.github.io/gazekit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #166e2289
 from __future__ import annotations
-import contextlib, json, os, random, re, tempfile
+import contextlib, inspect, json, os, random, re, tempfile
 from pathlib import Path
 
 import numpy as np
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'SUPERVISION', 'IGNORE_INDEX', 'CACHE_ENV', 'GazeKitError', 'DataError', 'GazeFormatError', 'ConfigError',
-           'find_data_root', 'data_root', 'Registry', 'check_name', 'inside', 'eval_mode', 'cache_dir', 'resource_path',
-           'seed_everything', 'get_device', 'atomic_path', 'atomic_write', 'save_json', 'read_json']
+           'find_data_root', 'data_root', 'Registry', 'check_name', 'inside', 'keyword_defaults', 'check_types',
+           'check_field_types', 'eval_mode', 'cache_dir', 'resource_path', 'seed_everything', 'get_device',
+           'atomic_path', 'atomic_write', 'save_json', 'read_json']
 
 # %% ../nbs/00_core.ipynb #35f2372a
 class GazeKitError(Exception):
@@ -88,6 +89,63 @@ def inside(base, path) -> Path:
     if p != b and b not in p.parents:
         raise ConfigError(f"{path} lies outside {base}", where=str(path), fix="names may not hold path separators or '..'.")
     return Path(path)
+
+# %% ../nbs/00_core.ipynb #dd54890a
+def keyword_defaults(cls, stop:tuple=()) -> tuple[dict, bool]:
+    "({keyword: its `inspect.Parameter`} of `cls` along the `**kw` chain of its bases, up to a class from `stop`'s modules), and whether the chain still ends in `**kw`."
+    out, open_end = {}, False
+    for c in cls.__mro__ if isinstance(cls, type) else [cls]:
+        if c is object or any(c.__module__.startswith(m) for m in stop): break
+        init = vars(c).get("__init__") if isinstance(c, type) else c
+        if init is None: continue
+        ps = list(inspect.signature(init).parameters.values())[1 if isinstance(c, type) else 0:]
+        for p in ps:
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY): out.setdefault(p.name, p)
+        open_end = any(p.kind == p.VAR_KEYWORD for p in ps)
+        if not open_end: break
+    return out, open_end
+
+def _type_of(default):
+    "The types a value of an option may have (None: any): those its annotation names (`int|str`), else its default's."
+    if isinstance(default, inspect.Parameter):
+        ann = default.annotation
+        names = [t.strip() for t in ann.split("|")] if isinstance(ann, str) else []
+        if names and all(t in _ANNOTATED for t in names): return sum((_ANNOTATED[t] for t in names), ())
+        default = default.default
+    if default is None or default is inspect.Parameter.empty: return None
+    if isinstance(default, bool): return (bool,)
+    if isinstance(default, int): return (int,)
+    if isinstance(default, float): return (int, float)
+    if isinstance(default, (list, tuple)): return (list, tuple)
+    return (type(default),)
+
+_TYPE_NAMES = {bool: "true or false", int: "a whole number", float: "a number", str: "text", list: "a list", tuple: "a list", dict: "a dict"}
+
+def check_types(options:dict, known:dict, what:str, where:str) -> dict:
+    "`options` after checking each name is in `known` ({name: default or `inspect.Parameter`}) and each value has its type; else a `ConfigError`."
+    bad = sorted(set(options) - set(known))
+    if bad: raise ConfigError(f"unknown {what}(s) {', '.join(bad)}", where=where, fix=f"the {what}s are {', '.join(sorted(known))}.")
+    for k, v in options.items():
+        ok = _type_of(known[k])
+        if ok is not None and not (isinstance(v, ok) and not (isinstance(v, bool) and bool not in ok)):
+            d = known[k].default if isinstance(known[k], inspect.Parameter) else known[k]
+            names = " or ".join(dict.fromkeys(_TYPE_NAMES.get(t, t.__name__) for t in ok if t is not int or float not in ok))
+            raise ConfigError(f"{what} {k}={v!r} is not {names}", where=where,
+                              fix=f"write it like its default, {k}={json.dumps(list(d) if isinstance(d, tuple) else d, default=str)}.")
+    return options
+
+_ANNOTATED = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "None": (type(None),), "dict": (dict,), "list": (list, tuple)}
+
+def check_field_types(obj, where:str):
+    "A `ConfigError` unless every field of the dataclass `obj` has a value of its annotated type (`int | None`, `float`, ...)."
+    import dataclasses
+    for f in dataclasses.fields(obj):
+        names = [t.strip() for t in str(f.type).split("|")]
+        if not all(t in _ANNOTATED for t in names): continue           # an annotation this check does not read
+        ok, v = sum((_ANNOTATED[t] for t in names), ()), getattr(obj, f.name)
+        if not isinstance(v, ok) or (isinstance(v, bool) and bool not in ok):
+            raise ConfigError(f"{f.name}={v!r} is not {' or '.join(_TYPE_NAMES.get(_ANNOTATED[t][-1], t) for t in names)}",
+                              where=where, fix=f"e.g. {f.name}={json.dumps(f.default) if f.default is not dataclasses.MISSING else '...'}.")
 
 # %% ../nbs/00_core.ipynb #82c7093f
 SUPERVISION = ("gaze", "full", "semi")

@@ -73,6 +73,13 @@ GAZEMEDSEG_COLUMNS = {"IMAGE": "image file name", "CURRENT_FIX_INDEX": "fixation
     "CURRENT_FIX_X": "normalised x", "CURRENT_FIX_Y": "normalised y", "CURRENT_FIX_DURATION": "duration (ms)",
     "CURRENT_FIX_START": "start (ms)", "IMAGE_HEIGHT": "image height", "IMAGE_WIDTH": "image width"}
 
+# what a value may be: (lowest, highest, a whole number?, in words); the bounds are far beyond any real recording
+_LIMITS = {"CURRENT_FIX_INDEX": (0, 1e9, True, "a fixation index (a whole number from 0)"),
+           "CURRENT_FIX_DURATION": (0, 6e4, False, "a fixation duration (above 0 and at most a minute, in ms)"),
+           "CURRENT_FIX_START": (0, 1e8, False, "a start time (0 to about a day, in ms)"),
+           "IMAGE_HEIGHT": (1, 32768, True, "an image height (a whole number of pixels, 1 to 32768)"),
+           "IMAGE_WIDTH": (1, 32768, True, "an image width (a whole number of pixels, 1 to 32768)")}
+
 def _bad_row(path, df, mask, msg, fix):
     i = int(np.flatnonzero(np.asarray(mask))[0])
     raise GazeFormatError(msg(df.iloc[i]), where=f"{path}, line {i + 2} (IMAGE={df['IMAGE'].iloc[i]})", fix=fix)
@@ -83,10 +90,16 @@ def _read_table(path:Path) -> pd.DataFrame:
         raise DataError("gaze file not found", where=str(path), fix="check the path, or the data root and its layout.")
     if path.stat().st_size == 0:
         raise GazeFormatError("the file is empty", where=str(path), fix="re-download or re-export the fixation CSV.")
-    try: df = pd.read_csv(path, dtype={"IMAGE": str}, keep_default_na=True)
+    try:
+        with path.open(encoding="utf-8-sig") as fh: head = fh.readline()    # a byte-order mark is allowed
+        sep = next((s for s in (",", "\t", ";") if s in head), ",")          # spreadsheets export tabs or semicolons too
+        df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype={"IMAGE": str}, keep_default_na=True)
+    except UnicodeDecodeError as e:
+        raise GazeFormatError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=str(path),
+                              fix="save the file as UTF-8 (a spreadsheet's 'CSV UTF-8'), not UTF-16 or Latin-1.") from e
     except pd.errors.EmptyDataError as e:
         raise GazeFormatError("the file is empty", where=str(path), fix="re-download or re-export the fixation CSV.") from e
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+    except pd.errors.ParserError as e:
         raise GazeFormatError(f"not a readable CSV ({e})", where=str(path), fix="check that this is the fixation CSV.") from e
     missing = [c for c in GAZEMEDSEG_COLUMNS if c not in df.columns]
     if missing:
@@ -114,10 +127,10 @@ def read_gazemedseg_csv(path, known_ids=None) -> dict[str, Fixations]:
         bad = (num[c] < 0) | (num[c] > 1)
         if bad.any(): _bad(bad, lambda r, c=c: f"{c}={r[c]} is outside [0, 1]",
                            "coordinates must be normalised to the image (0 = left/top, 1 = right/bottom).")
-    if (bad := num["CURRENT_FIX_DURATION"] <= 0).any():
-        _bad(bad, lambda r: f"CURRENT_FIX_DURATION={r['CURRENT_FIX_DURATION']} is not positive", "durations are in ms and > 0.")
-    for c in ("IMAGE_HEIGHT", "IMAGE_WIDTH"):
-        if (bad := num[c] < 1).any(): _bad(bad, lambda r, c=c: f"{c}={r[c]} is not a valid size", "sizes are in pixels, >= 1.")
+    for c, (lo, hi, whole, what) in _LIMITS.items():
+        v = num[c]
+        if (bad := (v < lo) | (v > hi) | ((v % 1 != 0) if whole else False) | ((v == 0) if c == "CURRENT_FIX_DURATION" else False)).any():
+            _bad(bad, lambda r, c=c: f"{c}={r[c]} is not {what}", f"correct or remove this row ({c}: {GAZEMEDSEG_COLUMNS[c]}).")
     ids = df["IMAGE"].map(lambda s: Path(s).stem)
     if known_ids is not None:
         known = set(known_ids)
@@ -132,6 +145,10 @@ def read_gazemedseg_csv(path, known_ids=None) -> dict[str, Fixations]:
             _bad(df.index.isin(df.index[idx[(h != h[0]) | (w != w[0])]]),
                  lambda r: f"image size {r['IMAGE_HEIGHT']}x{r['IMAGE_WIDTH']} differs from earlier rows of the same image",
                  "one image has one size; correct IMAGE_HEIGHT/IMAGE_WIDTH.")
+        o = num["CURRENT_FIX_INDEX"][idx]
+        if len(np.unique(o)) < len(o):
+            _bad(df.index.isin(df.index[idx[pd.Series(o).duplicated().to_numpy()]]), lambda r: f"fixation {int(r['CURRENT_FIX_INDEX'])} "
+                 "of this image appears twice", "remove the repeated row (a file concatenated twice?).")
         fx = Fixations(x=num["CURRENT_FIX_X"][idx], y=num["CURRENT_FIX_Y"][idx], duration=num["CURRENT_FIX_DURATION"][idx],
                        start=num["CURRENT_FIX_START"][idx], order=num["CURRENT_FIX_INDEX"][idx].astype(np.int64),
                        height=int(round(h[0])), width=int(round(w[0])), image_id=iid)

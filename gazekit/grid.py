@@ -17,7 +17,7 @@ from .core import ConfigError, GazeKitError, save_json, read_json
 from .data import embedded_dataset
 from .methods.core import METHODS, load_methods
 from .runs import resolve_run, run_dir, record_row, data_stamp
-from .report import report
+from .report import report, record_problem
 
 # %% auto #0
 __all__ = ['train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'run_one', 'run_grid', 'run_demo']
@@ -126,7 +126,7 @@ def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
     try:
         out = run_dir(reports, spec.dataset, spec.label, spec.protocol, spec.seed)
         old = read_json(out/"metrics.json")
-        if old and old.get("status") == "ok" and not force:
+        if old and old.get("status") == "ok" and record_problem(old) is None and not force:
             why = _changed(read_json(out/"identity.json"), run_identity(spec))
             if why is None:
                 say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")

@@ -17,11 +17,11 @@ import torch
 import gazekit
 from fastcore.basics import patch
 
-from .core import ConfigError, atomic_path, save_json, seed_everything, eval_mode, check_name, inside
-from .data import DATASETS, embedded_dataset, load_dataset, collate
+from .core import ConfigError, DataError, atomic_path, save_json, seed_everything, eval_mode, check_name, inside, keyword_defaults, check_types
+from .data import DATASETS, GazeSegDataset, check_gaze_options, embedded_dataset, load_dataset, collate
 from .metrics import labels_at
 from .train import TrainConfig, Trainer
-from .methods.core import METHODS, get_method, load_methods
+from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
 __all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
@@ -112,20 +112,46 @@ def train_config(self:RunSpec, **kw) -> TrainConfig:
                        seed=self.seed, device=self.device, **{**prof, **kw})
 
 # %% ../nbs/20_runs.ipynb #05dd0615
+_FIXED_DATA = ("source", "split", "supervision", "size", "ids", "progress")   # set by the run itself, not options
+_OPTION_KINDS = {"method_options": "method option", "data_options": "data option", "source_options": "source option", "train": "training option"}
+
+def _field_defaults(cls) -> dict:
+    return {f.name: f.default_factory() if f.default_factory is not MISSING else f.default for f in fields(cls)}
+
+def _check_params(params:dict):
+    "Names and types of the run's parameters and of the keys of its option dicts (they become keywords and folder names)."
+    check_types(params, _field_defaults(RunSpec), "run parameter", "resolve_run")
+    for f in ("method_options", "data_options", "source_options", "train"):
+        for k in params.get(f, {}): check_name(k, f"{_OPTION_KINDS[f]} name", where=f"resolve_run({f})", key=True)
+
+def _check_options(s:RunSpec, src, mcls):
+    "Names and types of the options of the dataset's source, its loading, the trainer and the method (before any of them is used)."
+    check_types(s.source_options, {k: v for k, v in keyword_defaults(src)[0].items() if k != "root"}, "source option", f"dataset {s.dataset}")
+    data_keys = {k: v for k, v in keyword_defaults(GazeSegDataset)[0].items() if k not in _FIXED_DATA}
+    check_types(s.data_options, data_keys, "data option", f"dataset {s.dataset}")
+    check_gaze_options(s.data_options.get("thresholds"), s.data_options.get("sigma"), s.data_options.get("gaze_map", "heatmap"), where=f"dataset {s.dataset}")
+    check_types(s.train, _field_defaults(TrainConfig), "training option", "resolve_run")
+    check_types(s.method_options, method_option_defaults(s.method, "timm-unet" if s.encoder else "unet-ref"), "option", f"method {s.method}")
+
+def _check_ranges(s:RunSpec):
+    "The numbers a run needs, after the profile filled them in."
+    for k, lo in (("iterations", 1), ("batch_size", 1), ("eval_every", 1), ("size", 16), ("seed", 0)):
+        if getattr(s, k) < lo: raise ConfigError(f"{k}={getattr(s, k)}", where="resolve_run", fix=f"{k} must be at least {lo} (0 means the profile's).")
+    if not s.lr > 0 or (not s.encoder and not s.width > 0): raise ConfigError(f"lr={s.lr}, width={s.width}", where="resolve_run", fix="both must be positive.")
+    if s.protocol == "clean" and not 0 < s.val_fraction < 1:
+        raise ConfigError(f"val_fraction={s.val_fraction}", where="resolve_run", fix="the clean protocol needs 0 < val_fraction < 1, e.g. 0.1.")
+
+# %% ../nbs/20_runs.ipynb #fb75ef27
 def resolve_run(**params) -> RunSpec:
-    "A `RunSpec` from the notebook's parameters, with the profile's values filled in and every name checked."
-    known = {f.name for f in fields(RunSpec)}
-    bad = sorted(set(params) - known)
-    if bad: raise ConfigError(f"unknown run parameter(s) {', '.join(bad)}", where="resolve_run", fix=f"the parameters are {', '.join(sorted(known))}.")
+    "A `RunSpec` from the notebook's parameters, with the profile's values filled in and every name, type and range checked (in milliseconds, before any data or kernel)."
+    _check_params(params)
     s = RunSpec(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in params.items()})
-    for f in ("method_options", "data_options", "source_options", "train"):      # keys become keywords and folder names
-        if not isinstance(getattr(s, f), dict): raise ConfigError(f"{f} must be a dict of options", where="resolve_run", fix=f"pass {f}={{name: value}}.")
-        for k in getattr(s, f): check_name(k, f"{f[:-1] if f != 'train' else 'training option'} name", where=f"resolve_run({f})", key=True)
     if s.profile not in PROFILES: raise ConfigError(f"unknown profile {s.profile!r}", where="resolve_run", fix=f"use one of {', '.join(PROFILES)}.")
     if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     load_methods()
     s.dataset = s.dataset or embedded_dataset()
     src = DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
+    _check_options(s, src, mcls)
     prof = dict(PROFILES[s.profile])
     prof.update(src.profiles.get(s.profile, {}))        # the dataset's own settings (e.g. ACDC trains at 256 in `paper`)
     prof.update(mcls.profiles.get(s.profile, {}))
@@ -135,11 +161,9 @@ def resolve_run(**params) -> RunSpec:
         if not getattr(s, k): setattr(s, k, prof[k])
     if not s.source_options: s.source_options = dict(prof.get("source_options", {}))
     s.train = {**{k: v for k, v in prof.items() if k in _TRAIN_KEYS and k not in ("iterations", "batch_size", "lr", "eval_every")}, **s.train}
-    bad = sorted(set(s.train) - _TRAIN_KEYS)
-    if bad: raise ConfigError(f"unknown training option(s) {', '.join(bad)}", where="resolve_run", fix=f"TrainConfig takes {', '.join(sorted(_TRAIN_KEYS))}.")
-    if s.protocol == "clean" and not 0 < s.val_fraction < 1:
-        raise ConfigError(f"val_fraction={s.val_fraction}", where="resolve_run", fix="the clean protocol needs 0 < val_fraction < 1, e.g. 0.1.")
+    _check_ranges(s)
     s.train_config()                                     # validates the optimiser settings now, not after data loading
+    check_method(s.method, s.method_options, num_classes=src.num_classes, in_channels=src.channels, **s.model_options())
     return s
 
 # %% ../nbs/20_runs.ipynb #9fa63126
@@ -236,7 +260,10 @@ def can_resume(out, cfg:TrainConfig) -> bool:
     "Whether `out/last.pt` exists and was written with the same training settings (a `ConfigError` if the settings differ)."
     p = Path(out)/"last.pt"
     if not p.exists(): return False
-    saved = torch.load(p, map_location="cpu", weights_only=True).get("config", {})
+    try: saved = torch.load(p, map_location="cpu", weights_only=True)["config"]
+    except Exception as e:                               # cut short, overwritten, not a checkpoint
+        raise DataError(f"cannot read the checkpoint ({str(e).splitlines()[0] if str(e) else type(e).__name__})", where=str(p),
+                        fix="delete it to start the run afresh (gazekit train/reproduce --force does), or pass resume=False.") from None
     skip = ("progress", "log_every")
     diff = sorted(k for k, v in asdict(cfg).items() if k not in skip and saved.get(k) != v)
     if diff: raise ConfigError(f"last.pt was written by a run with other settings ({', '.join(diff)})", where=str(p),

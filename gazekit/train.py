@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from fastcore.basics import patch
 
-from .core import ConfigError, GazeKitError, DataError, get_device, seed_everything, atomic_path, eval_mode
+from .core import ConfigError, GazeKitError, DataError, check_field_types, get_device, seed_everything, atomic_path, eval_mode
 from .data import collate
 from .metrics import SegMetrics, labels_at
 from .methods.core import Method
@@ -49,6 +49,7 @@ class TrainConfig:
     log_every: int = 10
 
     def __post_init__(self):
+        check_field_types(self, "TrainConfig")
         for k, ok in (("optimizer", ("sgd", "adam", "adamw")), ("schedule", ("cosine", "constant")),
                       ("schedule_unit", ("iteration", "epoch"))):
             if getattr(self, k) not in ok: raise ConfigError(f"{k}={getattr(self, k)!r}", where="TrainConfig", fix=f"use one of {ok}.")

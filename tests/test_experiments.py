@@ -40,18 +40,18 @@ def test_grid_records_failure_and_goes_on_then_reports(tmp_path):
     "A failing run is recorded as failed; the next run (real-data layout, clean protocol) still runs; the report lists both."
     root = write_mini_kvasir(tmp_path / "data", n=9)
     reports = tmp_path / "reports"
-    g = run_grid("kvasir-seg", [("gaze", {"depth": 3}), "gaze"], protocols=["clean"], profile="smoke", reports=reports,
+    g = run_grid("kvasir-seg", [("gaze", {"level": 5}), "gaze"], protocols=["clean"], profile="smoke", reports=reports,
                  data_root=str(root), say=lambda *a: None)
     assert g.status.tolist() == ["failed", "ok"]
-    assert "depth" in g.error[0]
-    assert (run_dir(reports, "kvasir-seg", "gaze+depth=3", "clean", 0) / "train.ipynb").exists()
+    assert "IndexError" in g.error[0]
+    assert (run_dir(reports, "kvasir-seg", "gaze+level=5", "clean", 0) / "train.ipynb").exists()
     good = json.loads((run_dir(reports, "kvasir-seg", "gaze", "clean", 0) / "metrics.json").read_text())
     assert good["test"]["n_images"] == 3 and "val_dice" in good                   # chosen on validation, test scored once
     cfg = json.loads((run_dir(reports, "kvasir-seg", "gaze", "clean", 0) / "config.json").read_text())
     assert cfg["n_train"] + cfg["n_eval"] == 6                                   # the validation image was carved out of training
     w = report(reports)
     md = w["markdown"].read_text()
-    assert "| gaze | clean | 1 |" in md and "Failed runs" in md and "gaze+depth=3" in md
+    assert "| gaze | clean | 1 |" in md and "Failed runs" in md and "gaze+level=5" in md
     assert "73.74" in md                                                         # the paper's number stands beside its row
 
 

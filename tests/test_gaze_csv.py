@@ -28,7 +28,7 @@ def test_good_file(tmp_path):
     (lambda rows: [HEADER, rows[0], rows[1].replace("0.2,0.4", "0.2,abc"), rows[2]], "line 3 (IMAGE=a.jpg): CURRENT_FIX_Y is not a number"),
     (lambda rows: [HEADER, rows[0], rows[1], rows[2].replace("0.9,0.1", "1.4,0.1")], "line 4 (IMAGE=b.jpg): CURRENT_FIX_X=1.4 is outside [0, 1]"),
     (lambda rows: [HEADER, rows[0].replace("0.5,0.5", "-0.1,0.5"), *rows[1:]], "line 2"),
-    (lambda rows: [HEADER, rows[0].replace(",300,", ",0,"), *rows[1:]], "CURRENT_FIX_DURATION=0 is not positive"),
+    (lambda rows: [HEADER, rows[0].replace(",300,", ",0,"), *rows[1:]], "CURRENT_FIX_DURATION=0 is not a fixation duration"),
     (lambda rows: [HEADER, rows[0], rows[1].replace("100.0,120.0", "101.0,120.0"), rows[2]], "differs from earlier rows"),
     (lambda rows: [], "the file is empty"),
     (lambda rows: [HEADER], "no fixations"),

@@ -7,16 +7,16 @@ Docs: https://gazekit.github.io/gazekit/data.html.md"""
 # %% auto #0
 __all__ = ['DATASETS', 'register_dataset', 'Source', 'MASK_RULES', 'read_image', 'read_mask', 'image_size', 'check_same_size',
            'read_list', 'split_ids', 'stable_seed', 'embedded_dataset', 'IMAGENET_MEAN', 'IMAGENET_STD',
-           'normalize_image', 'flip_fixations', 'flip_sample', 'GazeSegDataset', 'collate', 'carve_validation',
-           'load_dataset', 'check_dataset', 'format_check', 'Synthetic', 'make_synthetic_image', 'KvasirSEG',
-           'fit_kvasir', 'write_mini_kvasir', 'NCIISBI', 'read_dicom', 'ISIC2018', 'ACDC', 'ACDC_LABELED']
+           'normalize_image', 'flip_fixations', 'flip_sample', 'check_gaze_options', 'GazeSegDataset', 'collate',
+           'carve_validation', 'load_dataset', 'check_dataset', 'format_check', 'Synthetic', 'make_synthetic_image',
+           'KvasirSEG', 'fit_kvasir', 'write_mini_kvasir', 'NCIISBI', 'read_dicom', 'ISIC2018', 'ACDC', 'ACDC_LABELED']
 
 # %% ../../nbs/03_data.ipynb #ee633f86
 from .core import (
     DATASETS, register_dataset, Source, MASK_RULES, read_image, read_mask, image_size, check_same_size, read_list, split_ids,
     stable_seed, embedded_dataset)
 from .dataset import (
-    IMAGENET_MEAN, IMAGENET_STD, normalize_image, flip_fixations, flip_sample, GazeSegDataset, collate,
+    IMAGENET_MEAN, IMAGENET_STD, normalize_image, flip_fixations, flip_sample, check_gaze_options, GazeSegDataset, collate,
     carve_validation, load_dataset)
 from .check import check_dataset, format_check
 # every source registers itself when its module is imported: one module per dataset
@@ -28,6 +28,6 @@ from .acdc import ACDC, ACDC_LABELED
 
 _all_ = ["DATASETS", "register_dataset", "Source", "MASK_RULES", "read_image", "read_mask", "image_size", "check_same_size",
          "read_list", "split_ids", "stable_seed", "embedded_dataset", "IMAGENET_MEAN", "IMAGENET_STD",
-         "normalize_image", "flip_fixations", "flip_sample", "GazeSegDataset", "collate", "carve_validation",
+         "normalize_image", "flip_fixations", "flip_sample", "check_gaze_options", "GazeSegDataset", "collate", "carve_validation",
          "load_dataset", "check_dataset", "format_check", "Synthetic", "make_synthetic_image", "KvasirSEG",
          "fit_kvasir", "write_mini_kvasir", "NCIISBI", "read_dicom", "ISIC2018", "ACDC", "ACDC_LABELED"]

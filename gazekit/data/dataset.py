@@ -19,8 +19,8 @@ from ..text import text_embeddings
 from .core import DATASETS, Source, check_same_size
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'normalize_image', 'flip_fixations', 'flip_sample', 'GazeSegDataset', 'collate',
-           'carve_validation', 'load_dataset']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'normalize_image', 'flip_fixations', 'flip_sample', 'check_gaze_options',
+           'GazeSegDataset', 'collate', 'carve_validation', 'load_dataset']
 
 # %% ../../nbs/03g_data.dataset.ipynb #55a23105
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -86,6 +86,16 @@ def _labeled_count(n_labeled, source, n:int) -> int|None:
     if not 0 < k <= n: raise ConfigError(f"n_labeled={n_labeled!r} gives {k} of {n} samples", where=dataset, fix=f"use 1 to {n} labelled samples.")
     return k
 
+# %% ../../nbs/03g_data.dataset.ipynb #08176e9f
+def check_gaze_options(thresholds=None, sigma=None, gaze_map:str="heatmap", where:str="dataset"):
+    "A `ConfigError` unless the pseudo-mask thresholds lie in (0, 1), the blur is positive and the gaze map is a known one."
+    if gaze_map not in ("heatmap", "crf"): raise ConfigError(f"gaze_map={gaze_map!r}", where=where, fix="use 'heatmap' or 'crf'.")
+    num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    if thresholds is not None and not (isinstance(thresholds, (list, tuple)) and thresholds and all(num(t) and 0 < t < 1 for t in thresholds)):
+        raise ConfigError(f"thresholds={thresholds!r}", where=where, fix="a list of heatmap levels in (0, 1), e.g. [0.5, 0.3].")
+    if sigma is not None and not (num(sigma) and 0 < sigma < 1e4):
+        raise ConfigError(f"sigma={sigma!r}", where=where, fix="a blur in canvas pixels, e.g. 70.")
+
 # %% ../../nbs/03g_data.dataset.ipynb #d2626754
 class GazeSegDataset(torch.utils.data.Dataset):
     "Samples of one split of one dataset under one supervision protocol (see the table above)."
@@ -95,7 +105,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
                  text:str|None=None, text_encoder:str="hash", text_shuffle:bool=False):
         if supervision not in SUPERVISION:
             raise ConfigError(f"supervision={supervision!r}", where=source.name, fix=f"use one of {SUPERVISION}.")
-        if gaze_map not in ("heatmap", "crf"): raise ConfigError(f"gaze_map={gaze_map!r}", where=source.name, fix="use 'heatmap' or 'crf'.")
+        check_gaze_options(thresholds, sigma, gaze_map, where=source.name)
         self.source, self.split, self.supervision, self.size = source, split, supervision, size
         self.thresholds = tuple(thresholds if thresholds is not None else source.thresholds)
         self._thr = np.asarray(self.thresholds, np.float32)[:, None, None]

@@ -6,19 +6,20 @@ Docs: https://gazekit.github.io/gazekit/methods.core.html.md"""
 
 # %% ../../nbs/10_methods.core.ipynb #952fd7fe
 from __future__ import annotations
+import json
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from fastcore.basics import patch
 
-from ..core import ConfigError, Registry, SUPERVISION
+from ..core import ConfigError, Registry, SUPERVISION, keyword_defaults, check_types
 from ..models import build_model
 from ..losses import bce_loss, ce_loss
 
 # %% auto #0
-__all__ = ['METHODS', 'DataNeeds', 'Method', 'register_method', 'load_methods', 'get_method', 'SingleNetwork', 'FullySupervised',
-           'GazeSupervised']
+__all__ = ['METHODS', 'DataNeeds', 'Method', 'register_method', 'load_methods', 'get_method', 'method_option_defaults',
+           'check_method', 'SingleNetwork', 'FullySupervised', 'GazeSupervised']
 
 # %% ../../nbs/10_methods.core.ipynb #d7ea2afc
 @dataclass
@@ -114,6 +115,31 @@ def get_method(name:str, **cfg) -> Method:
     "Build the method registered as `name` with its options `cfg` (every method notebook's module is loaded first)."
     load_methods()
     return METHODS.lookup(name, "get_method")(**cfg)
+
+# %% ../../nbs/10_methods.core.ipynb #32596830
+def method_option_defaults(name:str, model:str="unet-ref") -> dict:
+    "The options the method `name` takes, `{name: default}`: its constructor chain's keywords, and its network's where the chain ends in `**kw`."
+    from gazekit.models import MODELS
+    cls = METHODS.lookup(name, "method options")
+    known, open_end = keyword_defaults(cls, stop=("torch",))
+    if open_end and model in MODELS: known = {**keyword_defaults(MODELS[model], stop=("torch",))[0], **known}
+    return known
+
+_BUILT = set()
+
+def check_method(name:str, options:dict, **build) -> None:
+    "A `ConfigError` now if the method `name` cannot be built with `options` (and the run's `build` keywords): names, types, then ranges (built on the meta device)."
+    load_methods()
+    check_types(options, method_option_defaults(name, build.get("model", "unet-ref")), "option", f"method {name}")
+    key = json.dumps([name, options, build], sort_keys=True, default=str)
+    if key in _BUILT: return
+    try:
+        with torch.device("meta"): get_method(name, **build, **options)
+    except ConfigError: raise
+    except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as e:
+        raise ConfigError(f"cannot build {name} with {json.dumps(options)} ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
+                          where=f"method {name}", fix=f"its options are {', '.join(sorted(method_option_defaults(name)))}.") from None
+    _BUILT.add(key)
 
 # %% ../../nbs/10_methods.core.ipynb #db69cbd8
 class SingleNetwork(Method):

@@ -64,7 +64,7 @@ class _SemiBase(Method):
     # weight decay 1e-4, lr 0.01 (SSL4MIS decays it polynomially; gazekit's trainer uses its cosine schedule)
     profiles = {"paper": dict(batch_size=24, iterations=30000, momentum=0.9, weight_decay=1e-4, nesterov=False, schedule_unit="iteration")}
     def __init__(self, model:str="unet-ref", num_classes:int=4, in_channels:int=1, width:float=1.0, norm:str="group",
-                 labeled:str="5%", gates:bool=False, **model_cfg):
+                 labeled:int|str="5%", gates:bool=False, **model_cfg):
         super().__init__()
         self.num_classes, self.labeled = num_classes, labeled
         self.student = gated_unet(gates, model, width=width, in_channels=in_channels, num_classes=num_classes, norm=norm,
