@@ -54,6 +54,7 @@ def record_problem(m) -> str|None:
 def _read_record(d:Path) -> tuple[dict|None, str|None, str|None]:
     "(record, status if unusable, reason) of the run folder `d`."
     p = d/"metrics.json"
+    if not d.is_dir(): return None, "unreadable", "a file stands where the run folder should be"
     if not p.exists(): return None, "missing", "no metrics.json: the run never finished (or is running)"
     try: m = json.loads(p.read_text())
     except (OSError, ValueError) as e: return None, "unreadable", f"metrics.json cannot be read ({e})"
@@ -69,7 +70,7 @@ def _unusable_row(d:Path, status:str, why:str) -> dict:
 def collect_runs(reports) -> pd.DataFrame:
     "One row per run folder under `<reports>/runs`: finished, failed, or unusable (missing, unreadable or invalid record, with the reason)."
     rows = []
-    for d in sorted(p for p in Path(reports).glob("runs/*/*/*/seed*") if p.is_dir()):
+    for d in sorted(Path(reports).glob("runs/*/*/*/seed*")):
         m, bad, why = _read_record(d)
         if bad is not None: rows.append(_unusable_row(d, bad, why)); continue
         cfg = read_json(d/"config.json")

@@ -37,7 +37,7 @@ PROFILES = {
     "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group"),
     "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch"),
     "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch"),
-    "smoke": dict(_CPU_OPT, size=32, iterations=6, batch_size=2, eval_every=3, width=0.0625, norm="batch"),
+    "smoke": dict(_CPU_OPT, lr=1e-2, size=32, iterations=40, batch_size=4, eval_every=20, width=0.0625, norm="batch"),
 }
 PROTOCOLS = {"paper": "checkpoint chosen on the test set (the papers' protocol)",
              "clean": "checkpoint chosen on a validation split carved from training; test scored once"}

@@ -21,7 +21,7 @@ def test_smoke_run_through_papermill(tmp_path):
     out = tmp_path / "run"
     res = run_one(out, dataset="synthetic", method="gaze", profile="smoke", seed=3)
     assert res["status"] == "ok", res
-    assert 0 <= res["test"]["dice"] <= 1 and res["test"]["n_images"] == 4 and res["iterations"] == 6
+    assert 0 <= res["test"]["dice"] <= 1 and res["test"]["n_images"] == 4 and res["iterations"] == 40
     assert res["protocol"] == "paper" and "test set" in res["selection"]
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["spec"]["seed"] == 3 and cfg["spec"]["method"] == "gaze" and cfg["label"] == "gaze"

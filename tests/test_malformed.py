@@ -125,6 +125,14 @@ def image_not_in_dataset(tmp):
     return lambda: read_gazemedseg_csv(p, known_ids={"other"}), "line 2"
 
 
+@case("fixations", "kvasir_fixation.csv")
+def training_image_without_gaze(tmp):
+    root = write_mini_kvasir(tmp / "mini", n=6); p = root / "gazemedseg" / "kvasir_fixation.csv"
+    ls = p.read_text().splitlines()
+    p.write_text("\n".join([ls[0]] + [l for l in ls[1:] if not l.startswith("img000")]) + "\n")
+    return lambda: load_dataset("kvasir-seg", root, split="train", supervision="gaze", size=16, cache=False), "kvasir_fixation.csv"
+
+
 # ---------------------------------------------------------------- images
 def _mini(tmp):
     return write_mini_kvasir(tmp / "mini", n=6)
@@ -445,7 +453,7 @@ def test_cli_usage_error(key, capsys):
 
 
 def test_records_are_listed_not_averaged(tmp_path):
-    "Run records that cannot be used: each becomes a row with its status and reason; none is averaged (eight cases)."
+    "Run records that cannot be used: each becomes a row with its status and reason; none is averaged (nine cases)."
     from gazekit.report import collect_runs
     from gazekit.runs import run_dir
     good = {"status": "ok", "dataset": "synthetic", "method": "full", "label": "full", "options": {}, "protocol": "paper",
@@ -453,9 +461,11 @@ def test_records_are_listed_not_averaged(tmp_path):
             "last": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "asd": 1.0}}
     bad = {1: {**good, "test": {**good["test"], "dice": 7.5}}, 2: {**good, "test": {**good["test"], "dice": float("nan")}},
            3: {**good, "test": {**good["test"], "hd95": -1.0}}, 4: {k: v for k, v in good.items() if k != "test"},
-           5: "{not json", 6: [1, 2], 7: {**good, "seed": "x"}, 8: {**good, "status": "done"}}
+           5: "{not json", 6: [1, 2], 7: {**good, "seed": "x"}, 8: {**good, "status": "done"}, 9: None}
     for s, m in [(0, good)] + list(bad.items()):
-        d = run_dir(tmp_path, "synthetic", "full", "paper", s); d.mkdir(parents=True)
+        d = run_dir(tmp_path, "synthetic", "full", "paper", s)
+        if m is None: d.parent.mkdir(parents=True, exist_ok=True); d.write_text("a file where the run folder should be"); continue
+        d.mkdir(parents=True)
         (d / "metrics.json").write_text(m if isinstance(m, str) else json.dumps({**m, "seed": s} if isinstance(m, dict) and s != 7 else m))
     runs = collect_runs(tmp_path).set_index("run")
     for s in bad:
@@ -468,6 +478,6 @@ def test_counts():
     "At least 60 cases in all; the count per area is printed (pytest -s)."
     areas = {}
     for a, _, _ in CASES.values(): areas[a] = areas.get(a, 0) + 1
-    areas["records"] = 8
+    areas["records"] = 9
     print("malformed-input cases per area:", json.dumps(areas))
     assert sum(areas.values()) >= 60 and len(areas) >= 7

@@ -119,6 +119,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
             raise ConfigError("supervision='semi' needs n_labeled", where=source.name, fix="pass n_labeled=68 (or '5%').")
         self.n_labeled = n_lab
         self.progress = progress
+        self._check_gaze_coverage()
         self._arrays = self._build(cache)
         self.text_source = text
         self._text = None
@@ -140,6 +141,17 @@ def mask_visible(self:GazeSegDataset, i:int) -> bool:
     if self.split != "train" or self.supervision == "full": return True
     if self.supervision == "semi": return i < self.n_labeled
     return False
+
+# %% ../../nbs/03g_data.dataset.ipynb #d49c2901
+@patch
+def _check_gaze_coverage(self:GazeSegDataset):
+    "Weak supervision trains on gaze alone: every training image must have recorded gaze (named here, before anything is prepared)."
+    if self.split != "train" or self.supervision != "gaze" or self.source.gaze_format is None: return
+    missing = [i for i in self.ids if self.source.fixations(i) is None]
+    if missing:
+        raise DataError(f"{len(missing)} training image(s) have no gaze: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}",
+                        where=f"{self.source.name} train, gaze file {self.source.gaze_path()}",
+                        fix="weak supervision needs gaze on every training image: add their fixations, or remove them from the split list.")
 
 # %% ../../nbs/03g_data.dataset.ipynb #45e026e7
 @patch
