@@ -132,7 +132,7 @@ def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
                 say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")
                 return {**record_row(old), "run": str(out), "ran": False}
             say(f"{head}: {why}: running again")
-        say(f"{head}: running ...")
+        else: say(f"{head}: running ...")
         res = run_one(out, fresh=force, **params)
     except Exception as e: res = _failure(spec, e, t0, out or reports)
     if res["status"] == "ok": say(f"{head}: Dice {100 * res['test']['dice']:.2f} in {time.time() - t0:.0f} s")

@@ -3,6 +3,7 @@ import json
 
 import nbformat
 import pandas as pd
+import numpy as np
 import pytest
 
 from gazekit.data import write_mini_kvasir
@@ -116,3 +117,16 @@ def test_a_record_without_options_is_reported_failed_and_run_again(tmp_path):
     assert "metrics.json has no 'options'" in md and "tools/record_options.py" in md
     again = run_grid("synthetic", "gaze", profile="smoke", reports=tmp_path, say=lambda *a: None)
     assert again.ran.tolist() == [True] and json.loads(p.read_text())["options"] == {}
+
+
+def test_an_edited_data_file_reruns_the_run(tmp_path):
+    "A finished run is kept while its data are the same; a mask edited on disk makes the grid run it again, and say why."
+    from PIL import Image
+    root = write_mini_kvasir(tmp_path / "data", n=6)
+    said, kw = [], dict(profile="smoke", reports=tmp_path / "reports", data_root=str(root), say=None)
+    run = lambda: run_grid("kvasir-seg", "gaze", **{**kw, "say": said.append})
+    assert run().ran.tolist() == [True]
+    assert run().ran.tolist() == [False]
+    Image.fromarray(np.zeros((48, 64), np.uint8)).save(root / "kvasir-seg" / "masks" / "img005.jpg")   # a test mask, redrawn
+    said.clear()
+    assert run().ran.tolist() == [True] and any("its data changed" in s for s in said), said
