@@ -84,8 +84,8 @@ def check_name(name, what:str="name", where=None, key:bool=False) -> str:
     return name
 
 def inside(base, path) -> Path:
-    "`path`, after checking that it lies inside the folder `base` (both resolved); a `ConfigError` if it escapes."
-    b, p = Path(base).resolve(), Path(path).resolve()
+    "`path`, after checking that it lies inside the folder `base` (both made absolute and '..' folded, symlinks kept); a `ConfigError` if it escapes."
+    b, p = Path(os.path.abspath(base)), Path(os.path.abspath(path))
     if p != b and b not in p.parents:
         raise ConfigError(f"{path} lies outside {base}", where=str(path), fix="names may not hold path separators or '..'.")
     return Path(path)
@@ -108,9 +108,7 @@ def keyword_defaults(cls, stop:tuple=()) -> tuple[dict, bool]:
 def _type_of(default):
     "The types a value of an option may have (None: any): those its annotation names (`int|str`), else its default's."
     if isinstance(default, inspect.Parameter):
-        ann = default.annotation
-        names = [t.strip() for t in ann.split("|")] if isinstance(ann, str) else []
-        if names and all(t in _ANNOTATED for t in names): return sum((_ANNOTATED[t] for t in names), ())
+        if (ok := _annotated(default.annotation)) is not None: return ok
         default = default.default
     if default is None or default is inspect.Parameter.empty: return None
     if isinstance(default, bool): return (bool,)
@@ -136,14 +134,19 @@ def check_types(options:dict, known:dict, what:str, where:str) -> dict:
 
 _ANNOTATED = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "None": (type(None),), "dict": (dict,), "list": (list, tuple)}
 
+def _annotated(ann) -> tuple|None:
+    "The types an annotation written as text (`int | None`) admits; None where it names a type this check does not read."
+    names = [t.strip() for t in ann.split("|")] if isinstance(ann, str) else []
+    return sum((_ANNOTATED[t] for t in names), ()) if names and all(t in _ANNOTATED for t in names) else None
+
 def check_field_types(obj, where:str):
     "A `ConfigError` unless every field of the dataclass `obj` has a value of its annotated type (`int | None`, `float`, ...)."
     import dataclasses
     for f in dataclasses.fields(obj):
-        names = [t.strip() for t in str(f.type).split("|")]
-        if not all(t in _ANNOTATED for t in names): continue           # an annotation this check does not read
-        ok, v = sum((_ANNOTATED[t] for t in names), ()), getattr(obj, f.name)
+        ok, v = _annotated(str(f.type)), getattr(obj, f.name)
+        if ok is None: continue                                         # an annotation this check does not read
         if not isinstance(v, ok) or (isinstance(v, bool) and bool not in ok):
+            names = [t.strip() for t in str(f.type).split("|")]
             raise ConfigError(f"{f.name}={v!r} is not {' or '.join(_TYPE_NAMES.get(_ANNOTATED[t][-1], t) for t in names)}",
                               where=where, fix=f"e.g. {f.name}={json.dumps(f.default) if f.default is not dataclasses.MISSING else '...'}.")
 

@@ -31,18 +31,21 @@ def train_notebook() -> Path:
                           fix="run gazekit from a clone of the repository (pip install -e .), which holds nbs/.")
     return p
 
+_NOT_IN_A_RUN = ("_modidx.py", "cli.py", "grid.py", "report.py")   # the docs index, and what runs only around the notebook
+
 def code_version() -> str:
-    "A hash of the code a run's numbers come from: gazekit's modules (not the docs index) and the training notebook's code cells."
+    "A hash of what a run's numbers are computed by: gazekit's modules (less those in `_NOT_IN_A_RUN`), the fitted simulator, the training notebook's code."
     pkg, h = Path(gazekit.__file__).parent, hashlib.sha1()
-    for p in sorted(pkg.rglob("*.py")):
-        if p.name != "_modidx.py": h.update(f"{p.relative_to(pkg).as_posix()}\n".encode() + p.read_bytes())
+    for p in sorted(pkg.rglob("*.py")) + sorted((pkg/"resources").glob("simulator_*.json")):
+        if p.name not in _NOT_IN_A_RUN: h.update(f"{p.relative_to(pkg).as_posix()}\n".encode() + p.read_bytes())
     cells = json.loads(train_notebook().read_text())["cells"]
     h.update("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode())
     return h.hexdigest()[:16]
 
 def run_identity(spec) -> dict:
     "What a finished run's numbers depend on: its resolved spec (less where the data lie), the stamp of its data, the code."
-    return {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version()}
+    ident = {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version()}
+    return json.loads(json.dumps(ident, default=str))      # as identity.json holds it (a tuple reads back as a list)
 
 # %% ../nbs/22_grid.ipynb #1bdc9879
 def _changed(old, new:dict) -> str|None:
@@ -62,13 +65,15 @@ class RunBusy(ConfigError):
 @contextlib.contextmanager
 def run_lock(out):
     "Hold the run folder `out` (a lock on `out/.lock`) for the duration; a second process is refused with `RunBusy`."
-    import fcntl
+    import fcntl, warnings
     f = open(Path(out)/".lock", "a+")
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
+    except BlockingIOError:
         f.close()
         raise RunBusy("another gazekit process is running in this run folder", where=str(out),
                       fix="wait for it to finish, or give this run another folder.") from None
+    except OSError as e:                                  # a file system without locks (some NFS mounts): run, unguarded
+        warnings.warn(f"{out}: the run folder cannot be locked ({e}); a second process on it would not be refused")
     try: yield
     finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
@@ -126,7 +131,7 @@ def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
     try:
         out = run_dir(reports, spec.dataset, spec.label, spec.protocol, spec.seed)
         old = read_json(out/"metrics.json")
-        if old and old.get("status") == "ok" and record_problem(old) is None and not force:
+        if isinstance(old, dict) and old.get("status") == "ok" and record_problem(old) is None and not force:
             why = _changed(read_json(out/"identity.json"), run_identity(spec))
             if why is None:
                 say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")

@@ -38,6 +38,9 @@ def record_problem(m) -> str|None:
     for k in ("dataset", "method", "label", "protocol", "profile"):
         if not isinstance(m.get(k), str): return f"{k} {m.get(k)!r} is not a name"
     if not isinstance(m.get("seed"), int) or isinstance(m.get("seed"), bool): return f"seed {m.get('seed')!r} is not a whole number"
+    for part in ("test", "last", "modes"):
+        if part in m and not isinstance(m[part], dict): return f"{part} is not a table of metrics"
+    if not isinstance((m.get("test") or {}).get("n_nan", {}), dict): return "test n_nan is not a table of counts"
     if m["status"] == "failed": return None
     if not isinstance(m.get("options"), dict): return ("metrics.json has no 'options': run tools/record_options.py on its reports folder "
                                                          "(it reads them from the run's label), or rerun it")
@@ -76,7 +79,9 @@ def collect_runs(reports) -> pd.DataFrame:
         cfg = read_json(d/"config.json")
         cfg = cfg if isinstance(cfg, dict) else {}
         extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(d)}
-        row = {**record_row(m), **extra}
+        try: row = {**record_row(m), **extra}
+        except (TypeError, AttributeError, ValueError) as e:   # a shape record_problem did not foresee: listed, never fatal
+            rows.append(_unusable_row(d, "invalid", f"metrics.json cannot be read as a record ({e})")); continue
         rows.append(row)
         for head, t in (m.get("modes") or {}).items():   # a method's other heads: one more row each, labelled
             if head != m.get("predict_mode") and row["status"] == "ok":

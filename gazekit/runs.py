@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/runs.html.md"""
 
 # %% ../nbs/20_runs.ipynb #98ea3327
 from __future__ import annotations
-import datetime, json, platform, subprocess
+import datetime, json, os, platform, subprocess
 from dataclasses import MISSING, dataclass, field, asdict, fields
 from pathlib import Path
 
@@ -118,20 +118,29 @@ _OPTION_KINDS = {"method_options": "method option", "data_options": "data option
 def _field_defaults(cls) -> dict:
     return {f.name: f.default_factory() if f.default_factory is not MISSING else f.default for f in fields(cls)}
 
+def _plain(v):
+    "A value as the checks and the records take it: a path as text, a NumPy number as a Python one."
+    return str(v) if isinstance(v, os.PathLike) else v.item() if isinstance(v, np.generic) else v
+
 def _check_params(params:dict):
     "Names and types of the run's parameters and of the keys of its option dicts (they become keywords and folder names)."
     check_types(params, _field_defaults(RunSpec), "run parameter", "resolve_run")
     for f in ("method_options", "data_options", "source_options", "train"):
         for k in params.get(f, {}): check_name(k, f"{_OPTION_KINDS[f]} name", where=f"resolve_run({f})", key=True)
 
-def _check_options(s:RunSpec, src, mcls):
-    "Names and types of the options of the dataset's source, its loading, the trainer and the method (before any of them is used)."
+_SET_BY_RUN = {"model": "encoder", "encoder": "encoder", "width": "width", "norm": "norm", "pretrained": "encoder",
+               "num_classes": "dataset", "in_channels": "dataset"}   # method keywords a run sets itself, and from what
+
+def _check_options(s:RunSpec, src):
+    "Names and types of the options of the dataset's source, its loading and the trainer (the method's: `check_method`)."
+    for k in set(s.method_options) & set(_SET_BY_RUN):
+        raise ConfigError(f"{k} is set by the run, not by a method option", where=f"method {s.method}",
+                          fix=f"use the run parameter {_SET_BY_RUN[k]} (--{_SET_BY_RUN[k]} on the command line).")
     check_types(s.source_options, {k: v for k, v in keyword_defaults(src)[0].items() if k != "root"}, "source option", f"dataset {s.dataset}")
-    data_keys = {k: v for k, v in keyword_defaults(GazeSegDataset)[0].items() if k not in _FIXED_DATA}
+    data_keys = {**{k: v for k, v in keyword_defaults(GazeSegDataset)[0].items() if k not in _FIXED_DATA}, "val_seed": 0}
     check_types(s.data_options, data_keys, "data option", f"dataset {s.dataset}")
     check_gaze_options(s.data_options.get("thresholds"), s.data_options.get("sigma"), s.data_options.get("gaze_map", "heatmap"), where=f"dataset {s.dataset}")
     check_types(s.train, _field_defaults(TrainConfig), "training option", "resolve_run")
-    check_types(s.method_options, method_option_defaults(s.method, "timm-unet" if s.encoder else "unet-ref"), "option", f"method {s.method}")
 
 def _check_ranges(s:RunSpec):
     "The numbers a run needs, after the profile filled them in."
@@ -144,6 +153,7 @@ def _check_ranges(s:RunSpec):
 # %% ../nbs/20_runs.ipynb #fb75ef27
 def resolve_run(**params) -> RunSpec:
     "A `RunSpec` from the notebook's parameters, with the profile's values filled in and every name, type and range checked (in milliseconds, before any data or kernel)."
+    params = {k: _plain(v) for k, v in params.items()}
     _check_params(params)
     s = RunSpec(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in params.items()})
     if s.profile not in PROFILES: raise ConfigError(f"unknown profile {s.profile!r}", where="resolve_run", fix=f"use one of {', '.join(PROFILES)}.")
@@ -151,12 +161,10 @@ def resolve_run(**params) -> RunSpec:
     load_methods()
     s.dataset = s.dataset or embedded_dataset()
     src = DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
-    _check_options(s, src, mcls)
+    _check_options(s, src)
     prof = dict(PROFILES[s.profile])
     prof.update(src.profiles.get(s.profile, {}))        # the dataset's own settings (e.g. ACDC trains at 256 in `paper`)
     prof.update(mcls.profiles.get(s.profile, {}))
-    # what the method needs of the data (e.g. GazeMedSeg's level thresholds); the run's own data options win
-    s.data_options = {**mcls.data_needs(s.dataset, **s.method_options).load, **s.data_options}
     for k in ("iterations", "size", "batch_size", "lr", "width", "norm", "eval_every"):
         if not getattr(s, k): setattr(s, k, prof[k])
     if not s.source_options: s.source_options = dict(prof.get("source_options", {}))
@@ -164,6 +172,8 @@ def resolve_run(**params) -> RunSpec:
     _check_ranges(s)
     s.train_config()                                     # validates the optimiser settings now, not after data loading
     check_method(s.method, s.method_options, num_classes=src.num_classes, in_channels=src.channels, **s.model_options())
+    # what the method needs of the data (e.g. GazeMedSeg's level thresholds); the run's own data options win
+    s.data_options = {**mcls.data_needs(s.dataset, **s.method_options).load, **s.data_options}
     return s
 
 # %% ../nbs/20_runs.ipynb #9fa63126
@@ -172,8 +182,8 @@ NOTEBOOK_ONLY = {"out_dir": ("", "the run folder for records, checkpoints and fi
 
 def parameters_cell() -> str:
     "The source of the training notebook's `parameters` cell: one line per `RunSpec` field, then the notebook's own two."
-    rows = [(f.name, f.type, f.default_factory() if f.default_factory is not MISSING else f.default, f.metadata["help"])
-            for f in fields(RunSpec)]
+    defaults = _field_defaults(RunSpec)
+    rows = [(f.name, f.type, defaults[f.name], f.metadata["help"]) for f in fields(RunSpec)]
     rows += [(k, type(v).__name__, v, h) for k, (v, h) in NOTEBOOK_ONLY.items()]
     text = lambda v: json.dumps(v) if isinstance(v, (str, dict)) else repr(v)
     return "\n".join(f"{k}: {t} = {text(v)}  # {h}" for k, t, v, h in rows)

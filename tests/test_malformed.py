@@ -146,7 +146,7 @@ def _load(root, supervision="full"):
     return lambda: load_dataset("kvasir-seg", root, split="test", supervision=supervision, size=16, cache=False)
 
 
-@case("images", "img004.jpg")
+@case("images", "img004")
 def image_missing(tmp):
     root = _mini(tmp); _img(root).unlink()
     return _load(root), "img004"
@@ -228,7 +228,7 @@ def mask_missing(tmp):
     return lambda: read_mask(tmp / "m.png"), "m.png"
 
 
-@case("masks", "m.png")
+@case("masks", "otsu")
 def unknown_mask_rule(tmp):
     p = _mask_file(tmp, _M * 255, "m.png")
     return lambda: read_mask(p, rule="otsu"), "read_mask"
@@ -285,13 +285,13 @@ def id_without_files(tmp):
     return _load(root), "img099"
 
 
-@case("splits", "kvasir-seg")
+@case("splits", "no validation split")
 def split_that_does_not_exist(tmp):
     root = _mini(tmp)
     return lambda: load_dataset("kvasir-seg", root, split="val", size=16, cache=False), "load_dataset"
 
 
-@case("splits", "kvasir-seg")
+@case("splits", "is empty")
 def empty_split_list(tmp):
     root, p = _split(tmp, "\n\n")
     return _load(root), "kvasir-seg"
@@ -340,44 +340,45 @@ def checkpoint_resume_truncated(tmp):
     return lambda: can_resume(tmp / "run", t.cfg), "last.pt"
 
 
-@case("checkpoints", "last.pt")
+@case("checkpoints", "cannot load the checkpoint")
 def checkpoint_with_a_pickled_object(tmp):
-    "A checkpoint that would run code on unpickling is refused (weights-only loading)."
-    t = _trainer(tmp); p = tmp / "run" / "last.pt"
-    torch.save({"method": {}, "x": Path("/")}, p)
+    "A checkpoint holding an arbitrary object (which could run code when unpickled) is refused by weights-only loading."
+    t = _trainer(tmp); p = t.save("last.pt")
+    sd = torch.load(p, weights_only=True); sd["x"] = Path("/"); torch.save(sd, p)
     return lambda: t.load(p), "last.pt"
 
 
 # ---------------------------------------------------------------- run options (resolve_run, before anything starts)
-def _opt_case(name, expect, **params):
+def _opt_case(name, where, says, **params):
     def fn(tmp):
         from gazekit.runs import resolve_run
-        return lambda: resolve_run(**params), expect
+        return lambda: resolve_run(**params), where
     fn.__name__ = name
-    case("options", expect)(fn)
+    case("options", says)(fn)
 
 
-for _n, _e, _p in [
-        ("unknown_method_option", "method gaze", dict(method="gaze", method_options={"depth": 3})),
-        ("levels_not_a_number", "method gazemedseg", dict(method="gazemedseg", method_options={"levels": "abc"})),
-        ("levels_zero", "gazemedseg", dict(method="gazemedseg", method_options={"levels": 0})),
-        ("bool_as_text", "method hgdtgl", dict(dataset="acdc", method="hgdtgl", method_options={"mgp": "false"})),
-        ("unknown_choice", "fgi", dict(method="fgi", method_options={"darm": "squares"})),
-        ("option_key_escapes", "method_options", dict(method_options={"x/../../..": 1})),
-        ("unknown_run_parameter", "resolve_run", dict(itrations=3)),
-        ("negative_iterations", "resolve_run", dict(iterations=-3)),
-        ("lr_as_text", "resolve_run", dict(lr="fast")),
-        ("tiny_size", "resolve_run", dict(size=4)),
-        ("unknown_profile", "resolve_run", dict(profile="huge")),
-        ("unknown_protocol", "resolve_run", dict(protocol="clen")),
-        ("unknown_dataset", "resolve_run", dict(dataset="kvasir")),
-        ("unknown_gaze_map", "dataset synthetic", dict(data_options={"gaze_map": "crf2"})),
-        ("threshold_above_one", "dataset synthetic", dict(data_options={"thresholds": [0.5, 3]})),
-        ("unknown_source_option", "dataset synthetic", dict(source_options={"n_trian": 3})),
-        ("grad_clip_as_text", "TrainConfig", dict(train={"grad_clip": "x"})),
-        ("unknown_optimizer", "TrainConfig", dict(train={"optimizer": "lion"})),
-        ("val_fraction_one", "resolve_run", dict(protocol="clean", val_fraction=1.0))]:
-    _opt_case(_n, _e, **_p)
+for _n, _w, _s, _p in [
+        ("unknown_method_option", "method gaze", "depth", dict(method="gaze", method_options={"depth": 3})),
+        ("levels_not_a_number", "method gazemedseg", "levels='abc'", dict(method="gazemedseg", method_options={"levels": "abc"})),
+        ("levels_zero", "gazemedseg", "levels=0", dict(method="gazemedseg", method_options={"levels": 0})),
+        ("bool_as_text", "method hgdtgl", "mgp='false'", dict(dataset="acdc", method="hgdtgl", method_options={"mgp": "false"})),
+        ("unknown_choice", "fgi", "darm='squares'", dict(method="fgi", method_options={"darm": "squares"})),
+        ("run_setting_as_method_option", "method full", "width is set by the run", dict(method="full", method_options={"width": 0.5})),
+        ("option_key_escapes", "method_options", "x/../../..", dict(method_options={"x/../../..": 1})),
+        ("unknown_run_parameter", "resolve_run", "itrations", dict(itrations=3)),
+        ("negative_iterations", "resolve_run", "iterations=-3", dict(iterations=-3)),
+        ("lr_as_text", "resolve_run", "lr='fast'", dict(lr="fast")),
+        ("tiny_size", "resolve_run", "size=4", dict(size=4)),
+        ("unknown_profile", "resolve_run", "'huge'", dict(profile="huge")),
+        ("unknown_protocol", "resolve_run", "'clen'", dict(protocol="clen")),
+        ("unknown_dataset", "resolve_run", "'kvasir'", dict(dataset="kvasir")),
+        ("unknown_gaze_map", "dataset synthetic", "gaze_map='crf2'", dict(data_options={"gaze_map": "crf2"})),
+        ("threshold_above_one", "dataset synthetic", "thresholds=[0.5, 3]", dict(data_options={"thresholds": [0.5, 3]})),
+        ("unknown_source_option", "dataset synthetic", "n_trian", dict(source_options={"n_trian": 3})),
+        ("grad_clip_as_text", "TrainConfig", "grad_clip='x'", dict(train={"grad_clip": "x"})),
+        ("unknown_optimizer", "TrainConfig", "optimizer='lion'", dict(train={"optimizer": "lion"})),
+        ("val_fraction_one", "resolve_run", "val_fraction=1.0", dict(protocol="clean", val_fraction=1.0))]:
+    _opt_case(_n, _w, _s, **_p)
 
 
 # ---------------------------------------------------------------- the command line (in-process: a GazeKitError is rc 2, one line)
@@ -421,12 +422,13 @@ for _n, _a in [("seeds_not_numbers", ["reproduce", "synthetic", "--methods", "fu
 # ---------------------------------------------------------------- the tests
 @pytest.mark.parametrize("key", [k for k, (a, _, _) in CASES.items() if a not in ("cli", "cli-usage")])
 def test_clear_error(key, tmp_path):
-    area, fn, _ = CASES[key]
+    area, fn, says = CASES[key]
     call, where = fn(tmp_path)
     with pytest.raises(GazeKitError) as e:
         call()
     err = e.value
     assert err.where is not None and where in str(err.where), f"{key}: the error names {err.where!r}, not {where!r}: {err}"
+    assert says in str(err), f"{key}: the error does not say {says!r}: {err}"
     assert err.fix, f"{key}: no fix in {err}"
 
 
@@ -452,16 +454,25 @@ def test_cli_usage_error(key, capsys):
     assert e.value.code == 2 and "usage:" in err and "Traceback" not in err
 
 
+GOOD_RECORD = {"status": "ok", "dataset": "synthetic", "method": "full", "label": "full", "options": {}, "protocol": "paper",
+               "profile": "smoke", "seed": 0, "test": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "asd": 1.0, "n_images": 4},
+               "last": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "asd": 1.0}}
+
+
+def bad_records() -> dict:
+    "Records that cannot be used, by the seed folder they go into (None: a file where the folder should be)."
+    g = GOOD_RECORD
+    return {1: {**g, "test": {**g["test"], "dice": 7.5}}, 2: {**g, "test": {**g["test"], "dice": float("nan")}},
+            3: {**g, "test": {**g["test"], "hd95": -1.0}}, 4: {k: v for k, v in g.items() if k != "test"},
+            5: "{not json", 6: [1, 2], 7: {**g, "seed": "x"}, 8: {**g, "status": "done"}, 9: None,
+            10: {**g, "modes": ["teacher"]}, 11: {**g, "test": {**g["test"], "n_nan": 3}}, 12: {**g, "status": "failed", "test": [1]}}
+
+
 def test_records_are_listed_not_averaged(tmp_path):
-    "Run records that cannot be used: each becomes a row with its status and reason; none is averaged (nine cases)."
+    "Run records that cannot be used: each becomes a row with its status and reason; none is averaged."
     from gazekit.report import collect_runs
     from gazekit.runs import run_dir
-    good = {"status": "ok", "dataset": "synthetic", "method": "full", "label": "full", "options": {}, "protocol": "paper",
-            "profile": "smoke", "seed": 0, "test": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "asd": 1.0, "n_images": 4},
-            "last": {"dice": 0.5, "iou": 0.4, "hd95": 3.0, "asd": 1.0}}
-    bad = {1: {**good, "test": {**good["test"], "dice": 7.5}}, 2: {**good, "test": {**good["test"], "dice": float("nan")}},
-           3: {**good, "test": {**good["test"], "hd95": -1.0}}, 4: {k: v for k, v in good.items() if k != "test"},
-           5: "{not json", 6: [1, 2], 7: {**good, "seed": "x"}, 8: {**good, "status": "done"}, 9: None}
+    good, bad = GOOD_RECORD, bad_records()
     for s, m in [(0, good)] + list(bad.items()):
         d = run_dir(tmp_path, "synthetic", "full", "paper", s)
         if m is None: d.parent.mkdir(parents=True, exist_ok=True); d.write_text("a file where the run folder should be"); continue
@@ -478,6 +489,6 @@ def test_counts():
     "At least 60 cases in all; the count per area is printed (pytest -s)."
     areas = {}
     for a, _, _ in CASES.values(): areas[a] = areas.get(a, 0) + 1
-    areas["records"] = 9
+    areas["records"] = len(bad_records())
     print("malformed-input cases per area:", json.dumps(areas))
     assert sum(areas.values()) >= 60 and len(areas) >= 7

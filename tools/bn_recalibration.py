@@ -16,7 +16,8 @@ def main(run:Path, ckpt:str="last.pt", batch:int=8) -> dict:
     load_methods()
     spec = RunSpec(**json.loads((run / "config.json").read_text())["spec"])
     data = build_data(spec); method = build_method(spec, data)
-    tr = Trainer(method, data["train"], data["test"], spec.train_config(progress=False), out=Path(tempfile.mkdtemp()))
+    tr = Trainer(method, data["train"], data["test"], spec.train_config(progress=False), out=Path(tempfile.mkdtemp()),
+                 identity=spec.checkpoint_identity())
     tr.load(run / ckpt)
     res = {"as trained": tr.evaluate(data["test"])["dice"]}
     ds, net = data["train"], getattr(method, "student", method)

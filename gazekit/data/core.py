@@ -49,20 +49,25 @@ MASK_RULES = {"binary": "two values in a lossless file, the larger one foregroun
               "labels": "every value above 0 foreground (a label map whose classes are merged)"}
 _LOSSY = ("JPEG", "MPO")
 
-def _colour_values(a:np.ndarray) -> np.ndarray:
-    "A pixel's value in a colour array (H, W, C): the shared value where the channels agree, else the brightest channel."
-    return a[..., 0] if (a == a[..., :1]).all() else a.max(-1)
+def _colour_values(a:np.ndarray, lossy:bool) -> np.ndarray:
+    "A pixel's value in a colour array (H, W, C): the shared value where the channels agree, else the brightest channel; in a lossless file with more than two colours, the colours themselves (so that the rule sees them all)."
+    if (a == a[..., :1]).all(): return a[..., 0]
+    if not lossy:
+        packed = (a[..., 0].astype(np.int64) << 16) | (a[..., 1].astype(np.int64) << 8) | a[..., 2]
+        if len(np.unique(packed)) > 2: return packed
+    return a.max(-1)
 
-def _mask_values(im) -> np.ndarray:
+def _mask_values(im, lossy:bool) -> np.ndarray:
     "The values a mask file stores, as a 2-D integer array (see the rules above)."
     if im.mode == "1": return np.asarray(im, np.uint8)
-    if im.mode in ("P", "L") or im.mode.startswith("I"): return np.asarray(im).astype(np.int64)
-    a = np.asarray(im.convert("RGBA") if im.mode in ("PA", "LA", "RGBA") else im.convert("RGB"))
+    if im.mode == "L" or im.mode.startswith("I"): return np.asarray(im).astype(np.int64)
+    if im.mode in ("P", "PA"): im = im.convert("RGBA")        # a palette's order is arbitrary: read its colours
+    a = np.asarray(im.convert("RGBA") if im.mode in ("LA", "RGBA") else im.convert("RGB"))
     if a.shape[-1] == 4:
         colour, alpha = a[..., :3], a[..., 3]
         if (colour == colour[:1, :1]).all() and alpha.min() != alpha.max(): return alpha.astype(np.int64)   # drawn in alpha
         a = colour
-    return _colour_values(a).astype(np.int64)
+    return _colour_values(a, lossy).astype(np.int64)
 
 # %% ../../nbs/03a_data.core.ipynb #a4cf8adb
 def _apply_rule(v:np.ndarray, rule:str, lossy:bool, path) -> np.ndarray:
@@ -88,7 +93,9 @@ def read_mask(path, rule:str="binary") -> np.ndarray:
     if rule not in MASK_RULES: raise ConfigError(f"mask rule {rule!r}", where="read_mask", fix=f"use one of {', '.join(MASK_RULES)}.")
     if not path.is_file(): raise DataError("mask file not found", where=str(path), fix="check the data root and the dataset layout.")
     try:
-        with Image.open(path) as im: v, lossy = _mask_values(im), im.format in _LOSSY
+        with Image.open(path) as im:
+            lossy = im.format in _LOSSY
+            v = _mask_values(im, lossy)
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(f"cannot decode the mask ({e})", where=str(path), fix="the file is truncated or corrupt: download it again.") from e
     return _apply_rule(v, rule, lossy, path)
@@ -169,7 +176,7 @@ def stamp(self:Source, ids:list[str]) -> str:
 def read_list(path) -> list[str]:
     "The non-empty lines of a split list, each checked to be a safe id (`check_name`: it may become a file name)."
     path = Path(path)
-    try: lines = path.read_text(encoding="utf-8").splitlines()
+    try: lines = path.read_text(encoding="utf-8-sig").splitlines()       # a byte-order mark is allowed
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"cannot read the split list ({e})", where=str(path), fix="a split list is UTF-8 text, one id per line.") from e
     return [check_name(l.strip(), "image id", where=f"{path}, line {k}") for k, l in enumerate(lines, 1) if l.strip()]

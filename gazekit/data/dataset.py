@@ -308,9 +308,14 @@ def carve_validation(ids:list[str], fraction:float=0.1, seed:int=0, groups:list[
         val = set(rng.permutation(len(ids))[:n_val].tolist())
     else:                                                 # whole groups, in a random order, until the share is reached
         names = list(dict.fromkeys(groups)); chosen, k = set(), 0
-        for g in rng.permutation(len(names)).tolist():
+        if len(names) < 2: raise ConfigError(f"all {len(ids)} samples belong to one group ({names[0]})", where="carve_validation",
+                                             fix="a validation split needs samples of at least two patients.")
+        size = {g: groups.count(g) for g in names}
+        for g in (names[j] for j in rng.permutation(len(names)).tolist()):
             if k >= n_val or len(chosen) == len(names) - 1: break
-            chosen.add(names[g]); k += groups.count(names[g])
+            if k + size[g] - n_val > n_val - k: continue              # a group that overshoots more than it fills: the next
+            chosen.add(g); k += size[g]
+        if not chosen: chosen = {min(names, key=size.get)}            # every group overshoots: the smallest one
         val = {i for i, g in enumerate(groups) if g in chosen}
     return [x for i, x in enumerate(ids) if i not in val], [x for i, x in enumerate(ids) if i in val]
 

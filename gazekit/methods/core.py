@@ -138,7 +138,7 @@ def check_method(name:str, options:dict, **build) -> None:
     except ConfigError: raise
     except (TypeError, ValueError, KeyError, IndexError, RuntimeError) as e:
         raise ConfigError(f"cannot build {name} with {json.dumps(options)} ({str(e).splitlines()[0] if str(e) else type(e).__name__})",
-                          where=f"method {name}", fix=f"its options are {', '.join(sorted(method_option_defaults(name)))}.") from None
+                          where=f"method {name}", fix=f"its options are {', '.join(sorted(method_option_defaults(name, build.get('model', 'unet-ref'))))}.") from None
     _BUILT.add(key)
 
 # %% ../../nbs/10_methods.core.ipynb #db69cbd8
