@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/grid.html.md"""
 
 # %% ../nbs/22_grid.ipynb #4f7435c4
 from __future__ import annotations
-import contextlib, hashlib, json, time
+import contextlib, hashlib, json, os, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -65,7 +65,10 @@ class RunBusy(ConfigError):
 @contextlib.contextmanager
 def run_lock(out):
     "Hold the run folder `out` (a lock on `out/.lock`) for the duration; a second process is refused with `RunBusy`."
-    import fcntl, warnings
+    import warnings
+    try: import fcntl
+    except ImportError:                                   # Windows: no flock; run unguarded
+        warnings.warn(f"{out}: run folders cannot be locked on this system"); yield; return
     f = open(Path(out)/".lock", "a+")
     try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -75,12 +78,16 @@ def run_lock(out):
     except OSError as e:                                  # a file system without locks (some NFS mounts): run, unguarded
         warnings.warn(f"{out}: the run folder cannot be locked ({e}); a second process on it would not be refused")
     try: yield
-    finally: fcntl.flock(f, fcntl.LOCK_UN); f.close()
+    finally:
+        try: fcntl.flock(f, fcntl.LOCK_UN)
+        except OSError: pass
+        f.close()
 
 def _kernel_config():
-    "Papermill's kernel talks over local socket files (IPC), not over TCP ports on the loopback."
+    "Papermill's kernel talks over local socket files (IPC), not over TCP ports on the loopback (where the system has them: not Windows)."
     from traitlets.config import Config
-    c = Config(); c.KernelManager.transport = "ipc"
+    c = Config()
+    if os.name == "posix": c.KernelManager.transport = "ipc"
     return c
 
 # %% ../nbs/22_grid.ipynb #6779206c
