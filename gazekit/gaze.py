@@ -310,7 +310,8 @@ def crf_refine(image:np.ndarray, heat:np.ndarray, sxy:float=80, srgb:float=13, c
     unary = -np.log(np.stack([1 - p, p]).reshape(2, -1)).astype(np.float32)
     d = dcrf.DenseCRF2D(w, h, 2)
     d.setUnaryEnergy(np.ascontiguousarray(unary))
-    d.addPairwiseBilateral(sxy=sxy, srgb=srgb, rgbim=np.ascontiguousarray(img[..., :3]), compat=compat)
+    rgb = np.require(img[..., :3], np.uint8, ["C", "W"])   # pydensecrf takes a writable buffer: a decoded image is read-only
+    d.addPairwiseBilateral(sxy=sxy, srgb=srgb, rgbim=rgb, compat=compat)
     q = np.asarray(d.inference(iterations), np.float32)
     return q[1].reshape(h, w)
 

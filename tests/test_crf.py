@@ -39,3 +39,16 @@ def test_dataset_with_crf_gaze_map():
     assert b["heatmap"].shape == (1, 32, 32) and 0 <= float(b["heatmap"].min()) and float(b["heatmap"].max()) <= 1
     assert float((a["heatmap"] - b["heatmap"]).abs().max()) > 0.05          # the refinement changed the map
     assert (b["levels"][0] == (b["heatmap"][0] > 0.5).float()).all()
+
+
+def test_crf_on_real_kvasir_images(real_kvasir, tmp_path):
+    "Real images arrive as read-only arrays (PIL's buffer); the CRF path refines them, through a source and through a dataset."
+    from gazekit.data import DATASETS, GazeSegDataset
+    src = DATASETS["kvasir-seg"](real_kvasir)
+    ids = src.ids("train")[:2]
+    img = src.image(ids[0])
+    assert not img.flags.writeable
+    r = crf_refine(img, heatmap(src.fixations(ids[0]), size=img.shape[:2]))
+    assert r.shape == img.shape[:2] and 0 <= r.min() and r.max() <= 1
+    ds = GazeSegDataset(src, "train", "gaze", size=32, gaze_map="crf", ids=ids, cache=False)
+    assert ds[0]["heatmap"].shape == (1, 32, 32)
