@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install export check-sync nbtest pytest bench
+.PHONY: demo test install export check-sync nbtest pytest bench paper-smoke
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,11 +35,16 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -q -ra tests
 
-## Benchmarks, side by side in one run each (the heatmap one needs the real data root, GAZEKIT_DATA)
+## Benchmarks, side by side in one run each (the heatmap and CRF ones need the real data root, GAZEKIT_DATA)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_heatmap.py
 	$(PY) benchmarks/bench_consistency.py
 	$(PY) benchmarks/bench_darm.py
+	$(PY) benchmarks/bench_crf.py
+
+## Every method once in the paper profile's shape (full width, 224², its batch), a few steps on the CPU: time and peak memory
+paper-smoke: $(STAMP)
+	$(PY) benchmarks/paper_shape_smoke.py
 
 ## Developer loop: export the package and clean the notebooks, regenerate README.md
 export: $(STAMP)

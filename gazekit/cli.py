@@ -152,8 +152,10 @@ def _parser():
                        description="Execute nbs/experiments/train.ipynb once; the executed notebook, metrics.json, config.json "
                                    "and figures go to REPORTS/runs/<dataset>/<method>/<protocol>/seed<k>/ (or --out).")
     t.add_argument("dataset", choices=sorted(DATASETS)); t.add_argument("--method", required=True, help="a registered method")
-    t.add_argument("--protocol", default="paper", choices=("paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean)")
+    t.add_argument("--protocol", default="", choices=("", "paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean); default: as the dataset's papers did (paper; clean on ACDC)")
     t.add_argument("--seed", type=int, default=0); t.add_argument("--out", default=None, help="the run folder (default: under --reports)")
+    t.add_argument("--dry-run", action="store_true", help="print the fully resolved run (dataset, method and options, data and gaze map, "
+                                                           "precision, optimiser, schedule, steps, model) as JSON and exit without training")
     _run_args(t)
     r = sub.add_parser("reproduce", help="a grid of runs (datasets x methods x protocols x seeds), then the report",
                        description="Run the training notebook for every combination (finished runs are kept, failed ones are "
@@ -161,7 +163,7 @@ def _parser():
     r.add_argument("datasets", nargs="+", choices=sorted(DATASETS), metavar="DATASET")
     r.add_argument("--methods", type=_csv(), required=True, help="comma-separated, e.g. full,gaze")
     r.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated (default: 0,1,2)")
-    r.add_argument("--protocols", type=_csv(), default=["paper"], help="paper, clean or paper,clean (default: paper)")
+    r.add_argument("--protocols", type=_csv(), default=None, help="paper, clean or paper,clean (default: each dataset's papers' protocol: paper; clean on ACDC)")
     _run_args(r)
     rp = sub.add_parser("report", help="rebuild tables and figures from run records",
                         description="Read REPORTS/runs/*/*/*/seed*/{metrics,config}.json and write summary.md, summary.csv, "
@@ -191,6 +193,11 @@ def main(argv=None) -> int:
         elif args.cmd == "gaze" and args.gaze_cmd == "heatmaps":
             n = write_heatmaps(args.dataset, args.root, args.out, args.split, args.sigma, args.mode)
             print(f"wrote {n} heatmaps to {args.out}")
+        elif args.cmd == "train" and args.dry_run:
+            from gazekit.runs import describe_run, resolve_run
+            spec = resolve_run(dataset=args.dataset, method=args.method, method_options=dict(args.method_options), protocol=args.protocol,
+                               seed=args.seed, profile=args.profile, **_params(args))
+            print(json.dumps(describe_run(spec), indent=2))
         elif args.cmd == "train":
             from gazekit.grid import run_grid, run_one
             if args.out:

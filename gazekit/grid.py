@@ -151,13 +151,13 @@ def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
     else: say(f"{head}: FAILED ({res['error']})" + (f"; see {out/'train.ipynb'}" if out is not None else ""))
     return {**record_row(res), "run": str(out) if out is not None else None, "ran": True}
 
-def run_grid(datasets, methods, seeds=(0,), protocols=("paper",), profile:str="quick", reports=None,
+def run_grid(datasets, methods, seeds=(0,), protocols=None, profile:str="quick", reports=None,
              force:bool=False, say=print, **params) -> pd.DataFrame:
-    "Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run."
+    "Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run. `protocols=None`: each dataset's papers' protocol."
     reports = Path(reports or Path("reports")/profile)
     methods = [(m, {}) if isinstance(m, str) else m for m in _listify(methods)]   # a method, or (method, options)
     grid = [dict(dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
-            for d in _listify(datasets) for m, o in methods for p in _listify(protocols) for s in _listify(seeds)]
+            for d in _listify(datasets) for m, o in methods for p in (_listify(protocols) if protocols else [""]) for s in _listify(seeds)]
     specs = [resolve_run(**g) for g in grid]            # check every run before the first one starts
     return pd.DataFrame([_grid_one(reports, f"[{k}/{len(grid)}] {s.dataset} {s.label} {s.protocol} seed{s.seed}", s, force, say, g)
                          for k, (g, s) in enumerate(zip(grid, specs), 1)])

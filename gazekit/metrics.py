@@ -66,7 +66,7 @@ def _check_num_classes(num_classes, include_background:bool) -> list[int]:
     return classes
 
 # %% ../nbs/05_metrics.ipynb #1e69d4f6
-METRICS = ("dice", "iou", "hd95", "asd")
+METRICS = ("dice", "iou", "hd95", "asd", "hd95_all", "asd_all")   # *_all: every image counted (see the convention)
 EMPTY_KEYS = ("n_empty_target", "n_empty_pred", "n_empty_both")
 
 def _check_spacing(spacing, ndim:int):
@@ -95,6 +95,8 @@ def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_cl
     dice = compute_dice(p, t, include_background=True, ignore_empty=False)
     iou = compute_iou(p, t, include_background=True, ignore_empty=False)
     sdims = tuple(range(2, p.ndim))
+    sp = np.broadcast_to(np.asarray(1.0 if spacing is None else spacing, float), (len(sdims),))
+    diagonal = float(np.sqrt(((np.asarray(p.shape[2:]) * sp) ** 2).sum()))   # the score of a miss or a false alarm
     p_any, t_any = p.sum(sdims) > 0, t.sum(sdims) > 0          # (B, C'): does each mask have pixels?
     out = []
     for b in range(p.shape[0]):
@@ -112,7 +114,9 @@ def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_cl
             elif p_any[b, j]: empty["n_empty_target"] += 1
             elif t_any[b, j]: empty["n_empty_pred"] += 1
             else: empty["n_empty_both"] += 1
-            per_class[c] = dict(dice=dice[b, j].item(), iou=iou[b, j].item(), hd95=hd95, asd=asd)
+            worst = diagonal if p_any[b, j] != t_any[b, j] else 0.0
+            per_class[c] = dict(dice=dice[b, j].item(), iou=iou[b, j].item(), hd95=hd95, asd=asd,
+                                hd95_all=worst if math.isnan(hd95) else hd95, asd_all=worst if math.isnan(asd) else asd)
         res = {m: _nanmean([v[m] for v in per_class.values()]) for m in METRICS}
         out.append({**res, "per_class": per_class, **empty})
     return out

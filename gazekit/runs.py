@@ -19,15 +19,16 @@ from fastcore.basics import patch
 
 from .core import ConfigError, DataError, atomic_path, save_json, seed_everything, eval_mode, check_name, inside, keyword_defaults, check_types
 from .data import DATASETS, GazeSegDataset, check_gaze_options, embedded_dataset, load_dataset, collate
+from .data.dataset import resolve_augmentation
 from .metrics import labels_at
 from .train import TrainConfig, Trainer
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
 __all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
-           'parameters_cell', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method', 'final_metrics',
-           'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row', 'plot_training',
-           'plot_predictions']
+           'parameters_cell', 'describe_run', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method',
+           'final_metrics', 'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row',
+           'plot_training', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -39,8 +40,8 @@ PROFILES = {
     "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch"),
     "smoke": dict(_CPU_OPT, lr=1e-2, size=32, iterations=40, batch_size=4, eval_every=20, width=0.0625, norm="batch"),
 }
-PROTOCOLS = {"paper": "checkpoint chosen on the test set (the papers' protocol)",
-             "clean": "checkpoint chosen on a validation split carved from training; test scored once"}
+PROTOCOLS = {"paper": "checkpoint chosen on the test set (as the released Kvasir-SEG and NCI-ISBI codes did)",
+             "clean": "checkpoint chosen on a validation split (the dataset's own, e.g. ACDC's val.list as the SSL4MIS papers did; else carved from training); test scored once"}
 
 # %% ../nbs/20_runs.ipynb #3cb136c8
 _TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
@@ -55,7 +56,7 @@ class RunSpec:
     "Everything one run depends on (zero / empty = the profile's value)."
     dataset: str = _p("", "a registered dataset: kvasir-seg, nci-isbi, isic2018, acdc (empty: the embedded synthetic set)")
     method: str = _p("full", "a registered method: full, gaze, and each paper's method")
-    protocol: str = _p("paper", "paper: checkpoint chosen on test, as the papers did; clean: chosen on a validation split")
+    protocol: str = _p("", "paper: checkpoint chosen on test; clean: chosen on a validation split (empty: as the dataset's papers did: paper, clean on ACDC)")
     profile: str = _p("smoke", "paper | quick | demo | smoke")
     seed: int = _p(0, "seeds the network, the batch order and the flips")
     data_root: str = _p("", "the data root holding the datasets (empty: $GAZEKIT_DATA)")
@@ -157,14 +158,16 @@ def resolve_run(**params) -> RunSpec:
     _check_params(params)
     s = RunSpec(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in params.items()})
     if s.profile not in PROFILES: raise ConfigError(f"unknown profile {s.profile!r}", where="resolve_run", fix=f"use one of {', '.join(PROFILES)}.")
-    if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     load_methods()
     s.dataset = s.dataset or embedded_dataset()
     src = DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
+    s.protocol = s.protocol or src.paper_protocol
+    if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     _check_options(s, src)
     prof = dict(PROFILES[s.profile])
-    prof.update(src.profiles.get(s.profile, {}))        # the dataset's own settings (e.g. ACDC trains at 256 in `paper`)
-    prof.update(mcls.profiles.get(s.profile, {}))
+    layers = (src.profiles.get(s.profile, {}), mcls.profiles.get(s.profile, {}))   # the dataset's own settings (ACDC trains at 256 in `paper`), then the method's
+    for extra in layers: prof.update({k: v for k, v in extra.items() if k != "data_options"})
+    prof_data = {k: v for extra in layers for k, v in extra.get("data_options", {}).items()}   # e.g. the released codes' CRF gaze map
     for k in ("iterations", "size", "batch_size", "lr", "width", "norm", "eval_every"):
         if not getattr(s, k): setattr(s, k, prof[k])
     if not s.source_options: s.source_options = dict(prof.get("source_options", {}))
@@ -173,7 +176,7 @@ def resolve_run(**params) -> RunSpec:
     s.train_config()                                     # validates the optimiser settings now, not after data loading
     check_method(s.method, s.method_options, num_classes=src.num_classes, in_channels=src.channels, **s.model_options())
     # what the method needs of the data (e.g. GazeMedSeg's level thresholds); the run's own data options win
-    s.data_options = {**mcls.data_needs(s.dataset, **s.method_options).load, **s.data_options}
+    s.data_options = {**mcls.data_needs(s.dataset, **s.method_options).load, **prof_data, **s.data_options}
     return s
 
 # %% ../nbs/20_runs.ipynb #9fa63126
@@ -187,6 +190,35 @@ def parameters_cell() -> str:
     rows += [(k, type(v).__name__, v, h) for k, (v, h) in NOTEBOOK_ONLY.items()]
     text = lambda v: json.dumps(v) if isinstance(v, (str, dict)) else repr(v)
     return "\n".join(f"{k}: {t} = {text(v)}  # {h}" for k, t, v, h in rows)
+
+# %% ../nbs/20_runs.ipynb #39d3b4b7
+def _default(p): return p.default if hasattr(p, "default") else p
+
+def describe_run(spec:RunSpec) -> dict:
+    "The fully resolved run as plain JSON (what `gazekit train --dry-run` prints); nothing is loaded or trained."
+    src = DATASETS.lookup(spec.dataset, "describe_run"); mcls = METHODS.lookup(spec.method, "describe_run")
+    model = spec.model_options()
+    known = {k: _default(p) for k, p in method_option_defaults(spec.method, model["model"]).items() if k not in _SET_BY_RUN}
+    needs = mcls.data_needs(spec.dataset, **spec.method_options)
+    data = {k: _default(p) for k, p in keyword_defaults(GazeSegDataset)[0].items() if k not in _FIXED_DATA + ("cache",)}
+    data.update({"thresholds": list(src.thresholds), "sigma": float(src.sigma), **spec.data_options})
+    data["augment"] = resolve_augmentation(data.get("augment"), "train", src)      # of the training split; evaluation never augments
+    cfg = asdict(spec.train_config())
+    opt_keys = ("optimizer", "lr", "min_lr", "momentum", "nesterov", "weight_decay", "schedule", "schedule_unit")
+    out = {"dataset": spec.dataset, "gaze": getattr(src, "gaze_kind", "real"), "method": spec.method, "label": spec.label,
+           "supervision": mcls.supervision, "method_options": {**known, **spec.method_options},
+           "options_from_training_data": [k for k in needs.from_data if k not in spec.method_options],
+           "profile": spec.profile, "protocol": spec.protocol, "selection": PROTOCOLS[spec.protocol],
+           "seed": spec.seed, "data": data, "source_options": dict(spec.source_options),
+           "precision": cfg["precision"], "optimizer": {k: cfg[k] for k in opt_keys},
+           "iterations": spec.iterations, "batch_size": spec.batch_size, "size": spec.size, "eval_every": spec.eval_every,
+           "model": model, "train": {k: v for k, v in cfg.items() if k not in opt_keys + ("precision", "iterations", "batch_size", "eval_every", "seed")}}
+    if spec.protocol == "clean": out["val_fraction"] = spec.val_fraction
+    return json.loads(json.dumps(out, default=_plain_json))
+
+def _plain_json(v):
+    "What JSON cannot hold as it is: tuples come as lists by themselves; anything else as its text."
+    return list(v) if isinstance(v, (set, frozenset)) else str(v)
 
 # %% ../nbs/20_runs.ipynb #258aaa37
 def build_data(spec:RunSpec, progress:bool=False) -> dict:
@@ -227,7 +259,8 @@ def final_metrics(trainer:Trainer, data:dict, spec:RunSpec) -> tuple[dict, pd.Da
     out = {"status": "ok", "dataset": spec.dataset, "method": spec.method, "label": spec.label,
            "options": dict(spec.method_options), "protocol": spec.protocol,
            "profile": spec.profile, "seed": spec.seed, "selection": PROTOCOLS[spec.protocol],
-           "iterations": trainer.step, "last": _clean_metrics(last)}
+           "iterations": trainer.step, "gaze_map": data["train"].gaze_map, "precision": trainer.precision,
+           "last": _clean_metrics(last)}
     best_pt = trainer.out/"best.pt" if trainer.out is not None else None
     if best_pt is not None and best_pt.exists():
         trainer.load(best_pt)
@@ -301,7 +334,8 @@ def run_dir(reports, dataset:str, label:str, protocol:str, seed:int) -> Path:
 def record_row(m:dict) -> dict:
     "One row of a run table from a `metrics.json` record; the method's options as JSON text (None where the record has none)."
     r = {k: m.get(k) for k in ("dataset", "method", "label", "protocol", "profile", "seed", "status", "error", "wall_s", "selected_step")}
-    for k in ("dice", "iou", "hd95", "asd", "n_images"): r[k] = (m.get("test") or {}).get(k)
+    for k in ("dice", "iou", "hd95", "asd", "hd95_all", "asd_all", "n_images"): r[k] = (m.get("test") or {}).get(k)
+    r["gaze_map"], r["precision"] = m.get("gaze_map"), m.get("precision")
     r["last_dice"] = (m.get("last") or {}).get("dice")
     r["nan_hd95"] = ((m.get("test") or {}).get("n_nan") or {}).get("hd95")
     r["options"] = json.dumps(m["options"], sort_keys=True) if isinstance(m.get("options"), dict) else None

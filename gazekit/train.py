@@ -35,12 +35,12 @@ class TrainConfig:
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 4e-4
-    schedule: str = "cosine"          # cosine | constant
+    schedule: str = "cosine"          # cosine | poly (SSL4MIS: (1 - t/T)^0.9) | constant
     schedule_unit: str = "iteration"  # iteration | epoch (GazeMedSeg updates once per epoch)
     grad_clip: float | None = None
     eval_every: int = 1000
     checkpoint_every: int | None = None   # also save `last.pt` every N steps (default: at each evaluation)
-    amp: bool = True                  # bf16 autocast, on CUDA only
+    precision: str = "fp32"           # fp32 (as the released codes; TF32 matmuls on CUDA) | bf16 (autocast, CUDA only)
     channels_last: bool = False
     seed: int = 0
     deterministic: bool = False
@@ -50,8 +50,8 @@ class TrainConfig:
 
     def __post_init__(self):
         check_field_types(self, "TrainConfig")
-        for k, ok in (("optimizer", ("sgd", "adam", "adamw")), ("schedule", ("cosine", "constant")),
-                      ("schedule_unit", ("iteration", "epoch"))):
+        for k, ok in (("optimizer", ("sgd", "adam", "adamw")), ("schedule", ("cosine", "poly", "constant")),
+                      ("schedule_unit", ("iteration", "epoch")), ("precision", ("fp32", "bf16"))):
             if getattr(self, k) not in ok: raise ConfigError(f"{k}={getattr(self, k)!r}", where="TrainConfig", fix=f"use one of {ok}.")
         if self.iterations < 1 or self.batch_size < 1: raise ConfigError("iterations and batch_size must be >= 1", where="TrainConfig")
 
@@ -112,7 +112,10 @@ class Trainer:
         self.spe = max(len(train_ds) // self.cfg.batch_size, 1)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.step, self.best, self.history, self._gt = 0, None, [], {}
-        self.amp = self.cfg.amp and self.device.type == "cuda"
+        self.amp = self.cfg.precision == "bf16" and self.device.type == "cuda"
+        self.precision = "bf16" if self.amp else "fp32"   # what the run actually used (bf16 is CUDA only), into its record
+        if self.device.type == "cuda" and not self.amp:     # fp32 weights and activations; TF32 tensor-core matmuls
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
 
 # %% ../nbs/08_train.ipynb #e00eaed3
 @patch
@@ -126,12 +129,13 @@ def _optimizer(self:Trainer):
 
 @patch
 def _lr_factor(self:Trainer, step:int) -> float:
-    "The schedule's factor on `lr` at `step`: cosine from 1 to `min_lr / lr`, per iteration or per epoch."
+    "The schedule's factor on `lr` at `step`: cosine from 1 to `min_lr / lr`, or SSL4MIS's poly (1 - t/T)^0.9 (T: the run's length), per iteration or per epoch."
     c = self.cfg
     if c.schedule == "constant": return 1.0
     if c.schedule_unit == "epoch":
         t, T = step // self.spe, max(math.ceil(c.iterations / self.spe) - 1, 1)
     else: t, T = step, max(c.iterations - 1, 1)
+    if c.schedule == "poly": return (1 - min(t, T) / (T + 1)) ** 0.9    # SSL4MIS: base_lr (1 - iter / max_iterations)^0.9
     lo = c.min_lr / c.lr
     return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(t, T) / T))
 

@@ -42,7 +42,7 @@ def test_demo_trains_and_reports(tmp_path):
         assert n in names, n
     assert "| 0.5 |" in (out / "pseudo_mask_quality.md").read_text()
     md = (out / "summary.md").read_text()
-    assert "| full | paper | 1 |" in md and "| gaze | paper | 1 |" in md
+    assert "| full | paper (chosen on test) | – | 1 |" in md and "| gaze | paper (chosen on test) | heatmap | 1 |" in md
     for m in ("full", "gaze"):
         assert (out / "runs" / "synthetic" / m / "paper" / "seed0" / "train.ipynb").exists()
 
@@ -51,3 +51,22 @@ def test_train_bad_method_is_one_line(tmp_path):
     r = run("train", "synthetic", "--method", "gazemedsge", "--profile", "smoke", "--reports", str(tmp_path))
     assert r.returncode == 2 and r.stderr.startswith("gazekit: error:") and "unknown method" in r.stderr
     assert r.stderr.strip().count("\n") == 0
+
+
+def test_train_dry_run_shows_the_resolved_recipe():
+    "The paper profile as the released codes train: CRF gaze maps, fp32, their SGD; ACDC with SSL4MIS augmentation, chosen on val.list."
+    import json
+    for method, momentum, unit in (("gazemedseg", 0.99, "epoch"), ("gaze", 0.99, "epoch")):
+        r = run("train", "kvasir-seg", "--method", method, "--profile", "paper", "--dry-run")
+        assert r.returncode == 0, r.stderr
+        plan = json.loads(r.stdout)
+        assert (plan["data"]["gaze_map"], plan["precision"], plan["size"], plan["batch_size"], plan["iterations"]) == ("crf", "fp32", 224, 8, 15000)
+        assert (plan["optimizer"]["optimizer"], plan["optimizer"]["momentum"], plan["optimizer"]["schedule_unit"]) == ("sgd", momentum, unit)
+        assert plan["protocol"] == "paper" and plan["data"]["augment"] == "flips"
+    plan = json.loads(run("train", "acdc", "--method", "hgdtgl", "--profile", "paper", "--dry-run").stdout)
+    assert (plan["data"]["augment"], plan["protocol"], plan["size"], plan["optimizer"]["schedule"]) == ("ssl4mis", "clean", 256, "poly")
+    assert "val.list" in plan["selection"]
+    plan = json.loads(run("train", "kvasir-seg", "--method", "gaze", "--profile", "quick", "--dry-run").stdout)
+    assert plan["data"]["gaze_map"] == "heatmap"                      # the CPU profile keeps the raw heatmap, and says so
+    r = run("train", "kvasir-seg", "--method", "gaze", "--profile", "paper", "--dry-run", "--train-option", "precision=fp16")
+    assert r.returncode == 2 and "precision" in r.stderr

@@ -52,7 +52,7 @@ def test_grid_records_failure_and_goes_on_then_reports(tmp_path):
     assert cfg["n_train"] + cfg["n_eval"] == 6                                   # the validation image was carved out of training
     w = report(reports)
     md = w["markdown"].read_text()
-    assert "| gaze | clean | 1 |" in md and "Failed runs" in md and "gaze+level=5" in md
+    assert "| gaze | clean (chosen on validation) | heatmap | 1 |" in md and "Failed runs" in md and "gaze+level=5" in md
     assert "73.74" in md                                                         # the paper's number stands beside its row
 
 
@@ -69,7 +69,7 @@ def test_paper_numbers_stand_beside_their_setting_only():
     assert paper_setting("hgdtgl", {}) == "labeled=5%" and paper_setting("hgdtgl", {"labeled": "10%"}) == "labeled=10%"
     assert paper_setting("gaze", {}) == "" and paper_setting("fgi", {}, head="teacher") is None
     # the report reads each row's options and head, never its label: the labels here could be anything
-    rows = [dict(dataset=d, method=m, label=l, options=json.dumps(o), head=h, protocol="paper", profile="quick", seed=0,
+    rows = [dict(dataset=d, method=m, label=l, options=json.dumps(o), head=h, protocol="clean" if d == "acdc" else "paper", profile="quick", seed=0,
                  status="ok", dice=0.5, iou=0.4, hd95=1.0, asd=1.0, n_images=40, nan_hd95=0, last_dice=0.5)
             for d, m, l, o, h in (("acdc", "mt", "mt+labeled=10%", {"labeled": "10%"}, None), ("acdc", "hgdtgl", "hgdtgl", {}, None),
                                   ("acdc", "hgdtgl", "hgdtgl+labeled=10%", {"labeled": "10%"}, None), ("acdc", "mt", "mt", {}, None),
@@ -82,6 +82,9 @@ def test_paper_numbers_stand_beside_their_setting_only():
     assert tab.loc["hgdtgl", "paper_dice"] == 89.37 and tab.loc["hgdtgl+labeled=10%", "paper_dice"] == 90.87
     assert tab.loc["fgi", "paper_dice"] == 80.78
     assert tab.loc[["hgdtgl+gazemix=false", "fgi [teacher]", "gazemedseg+levels=3"], "paper_dice"].isna().all()
+    # ACDC's papers chose on val.list: a test-chosen ACDC row never stands beside their number
+    test_chosen = summarize(pd.DataFrame([{**r, "protocol": "paper"} for r in rows if r["dataset"] == "acdc"]))
+    assert test_chosen.paper_dice.isna().all() and test_chosen.gap.isna().all()
     from gazekit.report import summary_markdown               # ACDC's table says its gaze is simulated; Kvasir-SEG's (real gaze) does not
     md = summary_markdown(summarize(pd.DataFrame(rows)))
     acdc, kvasir = md.split("## kvasir-seg")[0].split("## acdc")[1], md.split("## kvasir-seg")[1]

@@ -25,6 +25,8 @@ class ACDC(Source):
     splits = ("train", "val", "test")
     labeled_shares = ACDC_LABELED                            # SSL4MIS: 5 % = 68 slices (3 patients), 10 % = 136 (7)
     profiles = {"paper": dict(size=256)}                     # the SSL4MIS papers train at 256 x 256
+    augmentation = "ssl4mis"                                 # and augment every sample: rot90 + flip, or a rotation in [-20, 20] degrees
+    paper_protocol = "clean"                                 # and choose the checkpoint on val.list, scoring the test list once
     layout = "ROOT/acdc/data/*.h5; ROOT/acdc/{train_slices,val,test}.list (SSL4MIS)"
     lists = {"train": "train_slices.list", "val": "val.list", "test": "test.list"}
     def __init__(self, root=None, gaze_seed:int=0):

@@ -112,6 +112,8 @@ class Source:
     sigma, thresholds = 70.0, (0.5, 0.3)  # its papers' heatmap blur (canvas pixels) and pseudo-mask thresholds
     gaze_kind = "real"                    # "real": recorded gaze; "simulated": drawn by gazekit.simulate
     mask_rule = "binary"                  # how its mask files encode foreground (MASK_RULES)
+    augmentation = "flips"                # its papers' training augmentation (gazekit.data.dataset.AUGMENTATIONS)
+    paper_protocol = "paper"              # how its papers chose the checkpoint: "paper" (on test) or "clean" (on validation)
     gaze_format: str|None = None          # the registered format of its recorded gaze (gazekit.gaze.GAZE_FORMATS)
     labeled_shares: dict = {}             # semi-supervised shares by their papers' names, e.g. ACDC's {"5%": 68}
     profiles: dict = {}                   # run settings per profile, e.g. {"paper": {"size": 256}}

@@ -6,7 +6,8 @@ Docs: https://gazekit.github.io/gazekit/data.dataset.html.md"""
 
 # %% ../../nbs/03g_data.dataset.ipynb #db15a087
 from __future__ import annotations
-import hashlib, json
+import glob, hashlib, json, os, time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
@@ -19,8 +20,9 @@ from ..text import text_embeddings
 from .core import DATASETS, Source, check_same_size
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'normalize_image', 'flip_fixations', 'flip_sample', 'check_gaze_options',
-           'GazeSegDataset', 'collate', 'carve_validation', 'load_dataset']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'AUGMENTATIONS', 'CRF_SETTINGS', 'normalize_image', 'flip_fixations', 'flip_sample',
+           'ssl4mis_augment', 'check_gaze_options', 'resolve_augmentation', 'GazeSegDataset', 'crf_maps', 'collate',
+           'carve_validation', 'load_dataset']
 
 # %% ../../nbs/03g_data.dataset.ipynb #55a23105
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -59,6 +61,52 @@ def flip_sample(s:dict, horizontal:bool, vertical:bool) -> dict:
     if out.get("fixations") is not None: out["fixations"] = flip_fixations(out["fixations"], horizontal, vertical)
     return out
 
+# %% ../../nbs/03g_data.dataset.ipynb #bed70425
+def _rot90(v, key:str, k:int):
+    "Turn a spatial entry by k x 90 degrees counter-clockwise (channels-last images keep their channel axis last)."
+    return np.rot90(v, k, axes=(0, 1) if key == "image" and v.ndim == 3 else (v.ndim - 2, v.ndim - 1))
+
+def _turn_fixations(f:Fixations, k:int) -> Fixations:
+    "The track on the image turned by k x 90 degrees counter-clockwise: (x, y) -> (y, 1 - x), k times; height and width swap."
+    from dataclasses import replace
+    x, y, h, w = f.x, f.y, f.height, f.width
+    for _ in range(k % 4): x, y, h, w = y, 1 - x, w, h
+    return replace(f, x=x, y=y, height=h, width=w)
+
+def _rotate_fixations(f:Fixations, angle:float, H:int, W:int) -> Fixations:
+    "The track on the image rotated by `angle` degrees counter-clockwise about its centre, as `scipy.ndimage.rotate` turns the pixels; points that leave the image are clipped to its edge."
+    from dataclasses import replace
+    t = np.deg2rad(angle); dx, dy = (f.x - 0.5) * W, (f.y - 0.5) * H
+    x = 0.5 + (np.cos(t) * dx + np.sin(t) * dy) / W
+    y = 0.5 + (-np.sin(t) * dx + np.cos(t) * dy) / H
+    return replace(f, x=np.clip(x, 0, 1), y=np.clip(y, 0, 1))
+
+def ssl4mis_augment(s:dict, rng:np.random.Generator) -> dict:
+    "SSL4MIS's `RandomGenerator` on one sample (NumPy arrays, images channels-last): rot90 + flip with probability 1/2, else a rotation by a whole angle in [-20, 20) degrees (nearest, zero fill; the heatmap bilinear)."
+    from scipy import ndimage
+    out = dict(s)
+    if rng.random() < 0.5:
+        k, axis = int(rng.integers(0, 4)), int(rng.integers(0, 2))
+        for key in ("image", "heatmap", "mask"):
+            if key in out: out[key] = _rot90(out[key], key, k)
+        if out.get("fixations") is not None: out["fixations"] = _turn_fixations(out["fixations"], k)
+        return flip_sample(out, horizontal=axis == 1, vertical=axis == 0)
+    angle = int(rng.integers(-20, 20))
+    for key in ("image", "heatmap", "mask"):
+        if key in out:
+            v = np.asarray(out[key])
+            out[key] = ndimage.rotate(v, angle, axes=(1, 0), order=1 if key == "heatmap" else 0, reshape=False, mode="constant", cval=0)
+    if out.get("fixations") is not None:
+        H, W = np.asarray(s["image"]).shape[:2]
+        out["fixations"] = _rotate_fixations(out["fixations"], angle, H, W)
+    return out
+
+def _flips(s:dict, rng:np.random.Generator) -> dict:
+    hf, vf = (rng.random(2) < 0.5).tolist()
+    return flip_sample(s, hf, vf)
+
+AUGMENTATIONS = {"none": lambda s, rng: s, "flips": _flips, "ssl4mis": ssl4mis_augment}
+
 # %% ../../nbs/03g_data.dataset.ipynb #1758e4b6
 def _fix_to_json(f:Fixations|None):
     if f is None: return None
@@ -96,11 +144,18 @@ def check_gaze_options(thresholds=None, sigma=None, gaze_map:str="heatmap", wher
     if sigma is not None and not (num(sigma) and 0 < sigma < 1e4):
         raise ConfigError(f"sigma={sigma!r}", where=where, fix="a blur in canvas pixels, e.g. 70.")
 
+def resolve_augmentation(augment, split:str, source) -> str:
+    "The augmentation's name: None = the source's own on the training split and none elsewhere; True = the source's own; False = none."
+    if augment is None: augment = split == "train"
+    name = (getattr(source, "augmentation", "flips") if augment else "none") if isinstance(augment, bool) else augment
+    if name not in AUGMENTATIONS: raise ConfigError(f"augment={augment!r}", where=source.name, fix=f"use True, False or one of {', '.join(AUGMENTATIONS)}.")
+    return name
+
 # %% ../../nbs/03g_data.dataset.ipynb #d2626754
 class GazeSegDataset(torch.utils.data.Dataset):
     "Samples of one split of one dataset under one supervision protocol (see the table above)."
     def __init__(self, source:Source, split:str="train", supervision:str="gaze", size:int|None=224,
-                 thresholds=None, sigma:float|None=None, gaze_map:str="heatmap", augment:bool|None=None,
+                 thresholds=None, sigma:float|None=None, gaze_map:str="heatmap", augment:bool|str|None=None,
                  n_labeled:int|str|None=None, ids:list[str]|None=None, cache:bool=True, progress:bool=False,
                  text:str|None=None, text_encoder:str="hash", text_shuffle:bool=False):
         if supervision not in SUPERVISION:
@@ -111,7 +166,7 @@ class GazeSegDataset(torch.utils.data.Dataset):
         self._thr = np.asarray(self.thresholds, np.float32)[:, None, None]
         self.sigma = float(sigma if sigma is not None else source.sigma)
         self.gaze_map = gaze_map
-        self.augment = (split == "train") if augment is None else augment
+        self.augment = resolve_augmentation(augment, split, source)
         self.ids = list(ids if ids is not None else source.ids(split))
         if not self.ids: raise DataError(f"split {split!r} is empty", where=source.name, fix="check the split list.")
         n_lab = _labeled_count(n_labeled, source, len(self.ids)) if split == "train" else None   # evaluation splits are all labelled
@@ -153,12 +208,71 @@ def _check_gaze_coverage(self:GazeSegDataset):
                         where=f"{self.source.name} train, gaze file {self.source.gaze_path()}",
                         fix="weak supervision needs gaze on every training image: add their fixations, or remove them from the split list.")
 
+# %% ../../nbs/03g_data.dataset.ipynb #1da08196
+CRF_SETTINGS = dict(sxy=80, srgb=13, compat=1, iterations=10)   # the released codes' bilateral CRF
+_CRF_VERSION = 1
+
+def _crf_rgb(img:np.ndarray) -> np.ndarray:
+    "The image as the CRF's bilateral term sees it: RGB uint8 (a grey image min-max scaled and repeated)."
+    if img.ndim == 3: return img
+    g = ((img - img.min()) / (np.ptp(img) + 1e-6) * 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, -1)
+
+def _crf_job(args) -> np.ndarray:
+    rgb, heat = args
+    return crf_refine(rgb, heat, **CRF_SETTINGS).astype(np.float16)
+
+def _crf_inputs(source:Source, iid:str, sigma:float):
+    img = source.image(iid); fx = source.fixations(iid)
+    return None if fx is None else (_crf_rgb(img), heatmap(fx, size=img.shape[:2], sigma=sigma))
+
+def crf_maps(source:Source, ids:list[str], sigma:float|None=None, workers:int|None=None, progress:bool=False,
+             cache:bool=True) -> list[np.ndarray|None]:
+    "Each sample's CRF-refined gaze map at its image's own size (float16 in [0, 1]; None without gaze), cached per image, computed in parallel over `workers` processes (default: every core)."
+    sigma = float(source.sigma if sigma is None else sigma)
+    tag = hashlib.sha1(json.dumps([_CRF_VERSION, CRF_SETTINGS, sigma]).encode()).hexdigest()[:12]
+    cdir = cache_dir("crf")/f"{source.name}-{tag}" if cache else None
+    path = {i: cdir/f"{i}-{source.stamp([i])}.npy" for i in ids} if cdir is not None else {}
+    out = {i: np.load(path[i]) for i in ids if i in path and path[i].is_file()}
+    todo = [i for i in dict.fromkeys(ids) if i not in out]
+    if todo:
+        t0, workers = time.perf_counter(), max(1, min(workers or os.cpu_count() or 1, len(todo)))
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm; bar = tqdm(total=len(todo), desc=f"CRF maps of {source.name}")
+        pool = ProcessPoolExecutor(workers) if workers > 1 else None
+        try:
+            for k in range(0, len(todo), 8 * workers):           # a few images per worker at a time: memory stays small
+                chunk = todo[k:k + 8 * workers]
+                inputs = [_crf_inputs(source, i, sigma) for i in chunk]
+                jobs = [a for a in inputs if a is not None]
+                res = iter(pool.map(_crf_job, jobs) if pool else map(_crf_job, jobs))
+                for i, a in zip(chunk, inputs):
+                    out[i] = None if a is None else next(res)
+                    if cdir is not None and out[i] is not None: _keep_crf(path[i], i, out[i])
+                if bar is not None: bar.update(len(chunk))
+        finally:
+            if pool is not None: pool.shutdown()
+            if bar is not None: bar.close()
+        crf_maps.last_timing = dict(images=len(todo), workers=workers, seconds=round(time.perf_counter() - t0, 2))
+    return [out[i] for i in ids]
+
+def _keep_crf(p, iid:str, arr):
+    "Write image `iid`'s map (atomically), and remove its maps of earlier stamps (`<id>-<16 hex digits>.npy`)."
+    p.parent.mkdir(parents=True, exist_ok=True)
+    for old in p.parent.glob(glob.escape(iid) + "-*.npy"):
+        stamp = old.name[len(iid) + 1:-4]
+        if old != p and len(stamp) == 16 and all(c in "0123456789abcdef" for c in stamp): old.unlink(missing_ok=True)
+    with atomic_path(p) as tmp:
+        with open(tmp, "wb") as fh: np.save(fh, arr)
+
 # %% ../../nbs/03g_data.dataset.ipynb #45e026e7
 @patch
 def _key(self:GazeSegDataset):
     src = self.source
+    crf = [_CRF_VERSION, CRF_SETTINGS] if self.gaze_map == "crf" else None
     h = hashlib.sha1(json.dumps([_CACHE_VERSION, src.name, src.stamp(self.ids), self.size, self.sigma,
-                                 self.gaze_map, self._need_mask()]).encode()).hexdigest()[:16]
+                                 self.gaze_map, crf, self._need_mask()]).encode()).hexdigest()[:16]
     return f"{src.name}-{self.split}-{self.size}-{h}"
 
 @patch
@@ -167,7 +281,7 @@ def _need_mask(self:GazeSegDataset) -> bool:
     return self.split != "train" or self.supervision != "gaze"
 
 @patch
-def _prepare_one(self:GazeSegDataset, iid):
+def _prepare_one(self:GazeSegDataset, iid, crf=None):
     src = self.source
     img = src.image(iid)
     m = src.mask(iid) if self._need_mask() else None
@@ -175,9 +289,8 @@ def _prepare_one(self:GazeSegDataset, iid):
     fx = src.fixations(iid)
     osz = img.shape[:2]
     S = (self.size, self.size) if self.size else osz
-    if self.gaze_map == "crf" and fx is not None:
-        rgb = img if img.ndim == 3 else np.repeat(((img - img.min()) / (np.ptp(img) + 1e-6) * 255).astype(np.uint8)[..., None], 3, -1)
-        g = crf_refine(rgb, heatmap(fx, size=osz, sigma=self.sigma))
+    if self.gaze_map == "crf" and fx is not None:         # the refined map at the image's own size (see `crf_maps`)
+        g = np.asarray(crf, np.float32)
         g = np.asarray(Image.fromarray(g).resize(S[::-1], Image.BILINEAR)) if self.size else g
     else: g = heatmap(fx, size=S, sigma=self.sigma) if fx is not None else None
     if self.size:
@@ -197,12 +310,13 @@ def _build(self:GazeSegDataset, use_cache):
         arr["orig_size"] = np.asarray(meta["orig_size"]); arr["has_gaze"] = np.asarray(meta["has_gaze"], bool)
         self._fix = [_fix_from_json(d) for d in json.loads((cdir/"fixations.json").read_text())]
         return arr
+    crf = crf_maps(self.source, self.ids, self.sigma, progress=self.progress, cache=use_cache) if self.gaze_map == "crf" else [None] * n
     it = range(n)
     if self.progress:
         from tqdm.auto import tqdm; it = tqdm(it, desc=f"preparing {self.source.name}/{self.split}")
     imgs, masks, gazes, osz, has_g, self._fix = [], [], [], [], [], []
     for i in it:
-        img, m, g, o, fx = self._prepare_one(self.ids[i])
+        img, m, g, o, fx = self._prepare_one(self.ids[i], crf[i])
         imgs.append(img); masks.append(m); gazes.append(g); osz.append(o); has_g.append(g is not None); self._fix.append(fx)
     arr = {}
     if self.size:
@@ -237,9 +351,9 @@ def get(self:GazeSegDataset, i:int, rng:np.random.Generator|None=None) -> dict:
         s["heatmap"] = np.asarray(a["gaze"][i], np.float32)
         s["fixations"] = self._fix[i]
     if self.mask_visible(i) and "mask" in a: s["mask"] = np.asarray(a["mask"][i])
-    if self.augment:
-        hf, vf = (rng.random(2) < 0.5).tolist() if rng is not None else (torch.rand(2) < 0.5).tolist()
-        s = flip_sample(s, hf, vf)
+    if self.augment != "none":
+        rng = rng if rng is not None else np.random.default_rng(int(torch.randint(2**62, ())))
+        s = AUGMENTATIONS[self.augment](s, rng)
     out = {"id": iid, "image": normalize_image(s["image"]), "labeled": self.mask_visible(i),
            "orig_size": tuple(int(v) for v in a["orig_size"][i])}
     vs = self.source.volume_of(iid)

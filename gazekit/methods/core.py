@@ -168,6 +168,7 @@ class FullySupervised(SingleNetwork):
 class GazeSupervised(SingleNetwork):
     "The papers' 'U-Net, gaze' row: the network trained on ONE gaze pseudo-mask (`levels[:, level]`); it never reads a mask."
     supervision = "gaze"
+    profiles = {"paper": dict(data_options=dict(gaze_map="crf"))}   # the released codes train this baseline on the CRF map too
     def __init__(self, level:int=0, **kw):
         super().__init__(**kw); self.level = level
     def training_step(self, batch, step):

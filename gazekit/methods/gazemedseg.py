@@ -22,9 +22,9 @@ from ..metrics import labels_at
 from .core import Method, DataNeeds, register_method
 
 # %% auto #0
-__all__ = ['level_thresholds', 'neighbour_offsets', 'affinity_smooth_naive', 'affinity_weights', 'affinity_apply',
-           'affinity_smooth', 'two_class_probs', 'cross_level_consistency', 'GazeMedSeg', 'level_predictions_figure',
-           'levels_ablation_figure']
+__all__ = ['BORDERS', 'level_thresholds', 'neighbour_offsets', 'affinity_smooth_naive', 'affinity_weights', 'affinity_apply',
+           'affinity_smooth', 'two_class_probs', 'cross_level_consistency', 'ProjectedUNet', 'GazeMedSeg',
+           'level_predictions_figure', 'levels_ablation_figure']
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #64d57cc0
 def level_thresholds(dataset:str, levels:int=2) -> tuple[float, ...]:
@@ -44,13 +44,22 @@ def neighbour_offsets(kernel:int=5, dilation:int=2) -> list[tuple[int, int]]:
     r = kernel // 2
     return [(dy * dilation, dx * dilation) for dy in range(-r, r + 1) for dx in range(-r, r + 1)]
 
-def affinity_smooth_naive(feats:torch.Tensor, kernel:int=5, dilation:int=2) -> torch.Tensor:
-    "Reference: materialise the K*K neighbours of every pixel (`unfold`), weight them by softmax(max(0, <f_centre, f_neighbour>)) and sum. Memory: K*K copies of `feats`."
+BORDERS = {"zeros": "a neighbour outside the image is a zero vector: score 0 in the softmax, nothing added (the released code's zero padding)",
+           "inside": "neighbours outside the image take no part in the softmax (gazekit's earlier choice)"}
+
+def _check_border(border:str):
+    if border not in BORDERS: raise ConfigError(f"border={border!r}", where="gazemedseg", fix=f"use one of {', '.join(BORDERS)}.")
+
+def affinity_smooth_naive(feats:torch.Tensor, kernel:int=5, dilation:int=2, border:str="zeros") -> torch.Tensor:
+    "Reference: materialise the K*K neighbours of every pixel (`unfold`, zero padding), weight them by softmax(max(0, <f_centre, f_neighbour>)) and sum. Memory: K*K copies of `feats`."
+    _check_border(border)
     B, C, H, W = feats.shape
     p = (kernel // 2) * dilation
     nb = F.unfold(feats, kernel, dilation=dilation, padding=p).view(B, C, kernel * kernel, H, W)
-    valid = F.unfold(feats.new_ones(1, 1, H, W), kernel, dilation=dilation, padding=p).view(1, kernel * kernel, H, W) > 0
-    aff = (nb * feats[:, :, None]).sum(1).clamp_min(0).masked_fill(~valid, float("-inf"))
+    aff = (nb * feats[:, :, None]).sum(1).clamp_min(0)
+    if border == "inside":
+        valid = F.unfold(feats.new_ones(1, 1, H, W), kernel, dilation=dilation, padding=p).view(1, kernel * kernel, H, W) > 0
+        aff = aff.masked_fill(~valid, float("-inf"))
     w = aff.softmax(1)                                                     # (B, K*K, H, W)
     return (nb * w[:, None]).sum(2)
 
@@ -81,11 +90,13 @@ class _NeighbourDots(torch.autograd.Function):
             grad[..., p + dy:p + dy + H, p + dx:p + dx + W].addcmul_(gk, feats)    # d/d f(p + d)
         return centre.clone(), None, None
 
-def affinity_weights(feats:torch.Tensor, kernel:int=5, dilation:int=2) -> torch.Tensor:
-    "Softmax over the K*K neighbours of max(0, <f_centre, f_neighbour>), (B, K*K, H, W); neighbours outside the image get weight 0. One neighbour at a time, forward and backward: never K*K copies of `feats`."
+def affinity_weights(feats:torch.Tensor, kernel:int=5, dilation:int=2, border:str="zeros") -> torch.Tensor:
+    "Softmax over the K*K neighbours of max(0, <f_centre, f_neighbour>), (B, K*K, H, W); neighbours outside the image as `border` says (`BORDERS`). One neighbour at a time, forward and backward: never K*K copies of `feats`."
+    _check_border(border)
     H, W = feats.shape[-2:]
     offsets, p = neighbour_offsets(kernel, dilation), (kernel // 2) * dilation
-    dots = _NeighbourDots.apply(feats, offsets, p).clamp_min(0)
+    dots = _NeighbourDots.apply(feats, offsets, p).clamp_min(0)          # a zero-padded neighbour scores 0
+    if border == "zeros": return dots.softmax(1)
     inside = F.pad(feats.new_ones(H, W, dtype=torch.bool), (p, p, p, p))
     valid = torch.stack([inside[p + dy:p + dy + H, p + dx:p + dx + W] for dy, dx in offsets])   # (K*K, H, W)
     return dots.masked_fill(~valid, float("-inf")).softmax(1)
@@ -100,9 +111,9 @@ def affinity_apply(values:torch.Tensor, weights:torch.Tensor, kernel:int=5, dila
         out = out + weights[:, k:k + 1] * vp[..., p + dy:p + dy + H, p + dx:p + dx + W]
     return out
 
-def affinity_smooth(feats:torch.Tensor, values:torch.Tensor|None=None, kernel:int=5, dilation:int=2) -> torch.Tensor:
-    "Smooth `values` (default: `feats`) over the affinity neighbourhood of `feats`: equal to `affinity_smooth_naive` when `values` is `feats`."
-    return affinity_apply(feats if values is None else values, affinity_weights(feats, kernel, dilation), kernel, dilation)
+def affinity_smooth(feats:torch.Tensor, values:torch.Tensor|None=None, kernel:int=5, dilation:int=2, border:str="zeros") -> torch.Tensor:
+    "Smooth `values` (default: `feats`; zero outside the image) over the affinity neighbourhood of `feats`: equal to `affinity_smooth_naive` when `values` is `feats`."
+    return affinity_apply(feats if values is None else values, affinity_weights(feats, kernel, dilation, border), kernel, dilation)
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #386b1ae2
 def two_class_probs(logits:torch.Tensor) -> torch.Tensor:
@@ -111,12 +122,12 @@ def two_class_probs(logits:torch.Tensor) -> torch.Tensor:
     return logits.softmax(1)
 
 def cross_level_consistency(logits:list[torch.Tensor], feats:list[torch.Tensor]|None=None, mode:str="prop",
-                            kernel:int=5, dilation:int=2) -> torch.Tensor:
+                            kernel:int=5, dilation:int=2, border:str="zeros", biases:list|None=None) -> torch.Tensor:
     """GazeMedSeg's cross-level consistency, summed over the levels i:
     -mean over the other levels j of mean over pixels of sum_c p~_i,c * stopgrad(p_j,c).
-    `mode="prop"`: p~_i from level i's logits smoothed over the affinity of its features `feats[i]`
-    (the same as classifying the smoothed features, since the 1x1 classifier is affine and the weights sum to one);
-    `mode="pure"`: p~_i = p_i."""
+    `mode="prop"`: p~_i is level i's classifier applied to its features `feats[i]` smoothed over their own affinity;
+    computed from the logits as smooth(z_i - b_i) + b_i, with b_i the classifier's bias (`biases[i]`, default 0),
+    which equals it exactly because the 1x1 classifier is affine (see above); `mode="pure"`: p~_i = p_i."""
     if mode not in ("prop", "pure"): raise ConfigError(f"mode={mode!r}", where="cross_level_consistency", fix="use 'prop' or 'pure'.")
     L = len(logits)
     if L < 2: return logits[0].new_zeros(()) if L else torch.zeros(())
@@ -126,32 +137,50 @@ def cross_level_consistency(logits:list[torch.Tensor], feats:list[torch.Tensor]|
     targets = [two_class_probs(z.detach().float()) for z in logits]
     total = 0
     for i, z in enumerate(logits):
-        zs = affinity_smooth(feats[i].float(), z.float(), kernel, dilation) if mode == "prop" else z.float()
+        if mode == "prop":
+            b = 0 if biases is None or biases[i] is None else biases[i].float().view(1, -1, 1, 1)
+            zs = affinity_smooth(feats[i].float(), z.float() - b, kernel, dilation, border) + b
+        else: zs = z.float()
         p = two_class_probs(zs)
         agree = torch.stack([(p * targets[j]).sum(1).mean() for j in range(L) if j != i])
         total = total - agree.mean()
     return total
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #0ffe0a74
+class ProjectedUNet(nn.Module):
+    "GazeMedSeg's released level network: a U-Net whose last 1x1 conv is a learned C->C projection (C: its last decoder stage's channels, 128 at full width; no activation after it), then a separate 1x1 classifier C->1. `embedding` is the projected map."
+    def __init__(self, model:str="unet-ref", **model_cfg):
+        super().__init__()
+        with torch.device("meta"): c = build_model(model, num_classes=1, **model_cfg).embedding_channels
+        self.unet = build_model(model, num_classes=c, **model_cfg)
+        self.classifier = nn.Conv2d(c, 1, 1)
+    @property
+    def embedding_channels(self) -> int: return self.classifier.in_channels
+    def forward(self, x, **inputs) -> dict:
+        o = self.unet(x, **inputs)
+        return {**o, "embedding": o["logits"], "logits": self.classifier(o["logits"])}
+
 @register_method("gazemedseg")
 class GazeMedSeg(Method):
     """GazeMedSeg (Zhong et al., MICCAI 2024): one network per gaze pseudo-mask level, each trained with BCE on its level,
     plus `weight` x the cross-level consistency; predicts the mean of the levels' logits. It never reads a mask."""
     supervision = "gaze"
+    profiles = {"paper": dict(data_options=dict(gaze_map="crf"))}   # the released code trains on the CRF map
     def __init__(self, levels:int=2, consistency:str="prop", weight:float=3.0, shared_init:bool=True,
-                 kernel:int=5, dilation:int=2, num_classes:int=2, model:str="unet-ref", **model_cfg):
+                 kernel:int=5, dilation:int=2, projection:bool=True, border:str="zeros",
+                 num_classes:int=2, model:str="unet-ref", **model_cfg):
         super().__init__()
         if num_classes != 2:
             raise ConfigError(f"num_classes={num_classes}", where="gazemedseg", fix="GazeMedSeg segments one structure from gaze: use a binary dataset.")
         if consistency not in ("prop", "pure", "none"):
             raise ConfigError(f"consistency={consistency!r}", where="gazemedseg", fix="use 'prop', 'pure' or 'none'.")
         if int(levels) < 1: raise ConfigError(f"levels={levels}", where="gazemedseg", fix="use at least one level.")
-        neighbour_offsets(kernel, dilation)                                # checks kernel and dilation now
+        neighbour_offsets(kernel, dilation); _check_border(border)          # checks kernel, dilation and border now
         self.levels, self.consistency, self.weight = int(levels), consistency, float(weight)
-        self.kernel, self.dilation, self.shared_init = kernel, dilation, shared_init
-        first = build_model(model, num_classes=1, **model_cfg)
-        nets = [first] + [copy.deepcopy(first) if shared_init else build_model(model, num_classes=1, **model_cfg)
-                          for _ in range(self.levels - 1)]
+        self.kernel, self.dilation, self.shared_init, self.projection, self.border = kernel, dilation, shared_init, projection, border
+        make = (lambda: ProjectedUNet(model, **model_cfg)) if projection else (lambda: build_model(model, num_classes=1, **model_cfg))
+        first = make()
+        nets = [first] + [copy.deepcopy(first) if shared_init else make() for _ in range(self.levels - 1)]
         self.nets = nn.ModuleList(nets)
 
     @classmethod
@@ -177,8 +206,8 @@ class GazeMedSeg(Method):
         logs = {f"bce{i}": s.detach() for i, s in enumerate(sup)}
         loss = sup.sum()
         if self.consistency != "none" and self.levels > 1:
-            cons = cross_level_consistency([o["logits"] for o in outs], [o["embedding"] for o in outs],
-                                           self.consistency, self.kernel, self.dilation)
+            cons = cross_level_consistency([o["logits"] for o in outs], [o["embedding"] for o in outs], self.consistency,
+                                           self.kernel, self.dilation, self.border, [n.classifier.bias for n in self.nets])
             loss = loss + self.weight * cons
             logs["consistency"] = cons.detach()
         return {"loss": loss, **logs}
