@@ -143,26 +143,42 @@ def _class_logprobs(logits:torch.Tensor) -> torch.Tensor:
     if logits.shape[1] == 1: return torch.cat([F.logsigmoid(-logits), F.logsigmoid(logits)], 1)
     return torch.log_softmax(logits, 1)
 
-def confidence_weighted_consistency(student_logits:torch.Tensor, teacher_logits:torch.Tensor,
-                                    high:float=0.8, low:float=0.2, reduction:str="mean") -> torch.Tensor:
-    "FGI's CWC (gazekit's reading): confidence-weighted CE towards the detached target's hard label where its max prob >= `high`, plus negative learning on classes with prob < `low`."
+def _log_not(logq:torch.Tensor) -> torch.Tensor:
+    "log(1 - q_k) for every class k: exact for two classes (the other class's log-probability)."
+    if logq.shape[1] == 2: return logq.flip(1)
+    return torch.log1p(-logq.exp().clamp(max=1 - 1e-6))
+
+def _check_cwc(student_logits, teacher_logits, high, low, norm):
     if student_logits.shape != teacher_logits.shape or student_logits.ndim != 4:
         raise ConfigError(f"student logits of shape {tuple(student_logits.shape)} do not match target logits of shape {tuple(teacher_logits.shape)}",
                           where="confidence_weighted_consistency", fix="pass two (B,C,H,W) logit maps of the same shape.")
     if not 0 <= low <= high <= 1:
         raise ConfigError(f"thresholds low={low}, high={high} are not 0 <= low <= high <= 1",
                           where="confidence_weighted_consistency", fix="use for instance high=0.8, low=0.2.")
+    if norm not in ("released", "all"):
+        raise ConfigError(f"norm={norm!r}", where="confidence_weighted_consistency", fix="use 'released' or 'all'.")
+
+# %% ../nbs/07_losses.ipynb #d911e051
+def confidence_weighted_consistency(student_logits:torch.Tensor, teacher_logits:torch.Tensor, high:float=0.8, low:float=0.2,
+                                    reduction:str="mean", norm:str="released") -> torch.Tensor:
+    "FGI's CWC towards the detached target: a confidence-weighted CE where its max prob >= `high`, negative learning where a class has prob < `low`; `norm` as above."
+    _check_cwc(student_logits, teacher_logits, high, low, norm)
     with torch.no_grad():
-        p = _class_logprobs(teacher_logits.detach().float()).exp()          # (B,C',H,W)
-        m, yhat = p.max(1)                                                  # confidence and hard label
-        pos_w = m * (m >= high)                                             # (B,H,W)
-        unlikely = (p < low).to(p.dtype)                                    # (B,C',H,W)
+        p = _class_logprobs(teacher_logits.detach().float()).exp()           # (B,C',H,W)
+        m, yhat = p.max(1)                                                   # confidence and hard label
+        n, ylow = p.min(1)                                                   # the least likely class and its prob
     logq = _class_logprobs(student_logits)
-    pos = -logq.gather(1, yhat[:, None])[:, 0] * pos_w.to(logq.dtype)
-    if student_logits.shape[1] == 1: log_not = logq.flip(1)                 # log(1 - q_k) exactly, for 2 classes
-    else: log_not = torch.log1p(-logq.exp().clamp(max=1 - 1e-6))
-    neg = -(log_not * unlikely.to(logq.dtype)).sum(1)
-    loss = pos + neg                                                        # (B,H,W)
+    ce = -logq.gather(1, yhat[:, None])[:, 0]                                # (B,H,W)
+    if norm == "released":
+        pos_px, neg_px = (m >= high).to(logq.dtype), (n < low).to(logq.dtype)
+        pos = ce * m.to(logq.dtype) * pos_px
+        neg = -_log_not(logq).gather(1, ylow[:, None])[:, 0] * n.to(logq.dtype) * neg_px
+        if reduction == "none": return pos + neg
+        if reduction != "mean": raise ConfigError(f"unknown reduction '{reduction}'", where="confidence_weighted_consistency", fix="use 'mean' or 'none'.")
+        return _masked_mean(pos, pos_px) + _masked_mean(neg, neg_px)
+    pos = ce * (m * (m >= high)).to(logq.dtype)
+    neg = -(_log_not(logq) * (p < low).to(logq.dtype)).sum(1)
+    loss = pos + neg                                                         # (B,H,W)
     if reduction == "none": return loss
     if reduction != "mean": raise ConfigError(f"unknown reduction '{reduction}'", where="confidence_weighted_consistency", fix="use 'mean' or 'none'.")
     return loss.mean()

@@ -236,12 +236,14 @@ def _ref_norm(norm:str, groups:int):
             "instance": ("instance", {"affine": True})}[norm]
 
 class ReferenceUNet(UNet, BasicUNet):
-    "The papers' 2D U-Net (MONAI `BasicUNet`, features 64..1024 and 128, times `width`), as a `UNet` with slots."
-    def __init__(self, in_channels:int=3, num_classes:int=1, width:float=1.0, norm:str="group", num_groups:int=4):
+    "The papers' 2D U-Net (MONAI `BasicUNet`, features 64..1024 and 128, times `width`; the last stage's 128 times `last_width` if given), as a `UNet` with slots."
+    def __init__(self, in_channels:int=3, num_classes:int=1, width:float=1.0, norm:str="group", num_groups:int=4,
+                 last_width:float|None=None):
         if not width > 0: raise ConfigError(f"width must be positive, got {width}", where="ReferenceUNet(width=...)",
                                             fix="use 1.0 for the papers' network, e.g. 0.125 for a quick CPU test.")
         g = num_groups if norm == "group" else 1
         feats = tuple(max(g, g*round(f*width/g)) for f in REF_FEATURES)
+        if last_width is not None: feats = feats[:5] + (max(g, g*round(REF_FEATURES[5]*last_width/g)),)   # the last decoder stage alone
         super().__init__(spatial_dims=2, in_channels=in_channels, out_channels=num_classes,
                          features=feats, norm=_ref_norm(norm, num_groups))
         self.unet_features = feats

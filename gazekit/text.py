@@ -85,17 +85,43 @@ class HashEncoder:
     def __repr__(self): return f"HashEncoder(dim={self.dim})"
 
 # %% ../nbs/02a_text.ipynb #a694d2fe
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+_TOKENIZER = ("tokenizer.json", "vocab.txt", "tokenizer_config.json", "spiece.model", "sentencepiece.bpe.model")
+
+def _local_model(name_or_path:str) -> Path|None:
+    "The local folder `name_or_path` names (checked: config, weights, tokenizer), or None for a hub name; a `ConfigError` for a missing or incomplete folder."
+    p = Path(name_or_path).expanduser()
+    pathlike = str(name_or_path).startswith(("/", "./", "../", "~")) or p.exists()
+    if not pathlike: return None
+    where = f"text encoder {name_or_path!r}"
+    if not p.is_dir():
+        raise ConfigError("no such model folder", where=where, fix="give the folder written by save_pretrained (model + tokenizer), or the offline encoder 'hash'.")
+    missing = [what for what, names in (("config.json", ("config.json",)), ("weights (" + " or ".join(_WEIGHTS[:2]) + ")", _WEIGHTS),
+                                        ("a tokenizer (" + " or ".join(_TOKENIZER[:3]) + ")", _TOKENIZER))
+               if not any((p/n).is_file() for n in names)]
+    if missing:
+        raise ConfigError(f"the model folder lacks {'; '.join(missing)}", where=f"{where} ({p})",
+                          fix="save both the model and its tokenizer there: model.save_pretrained(folder); tokenizer.save_pretrained(folder).")
+    return p
+
+def _folder_fingerprint(p:Path) -> str:
+    "Names, sizes and modification times of the files of a model folder (what identifies the model without reading its weights)."
+    files = sorted(f for f in p.rglob("*") if f.is_file())
+    return "|".join(f"{f.relative_to(p)}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+
 class TransformersEncoder:
-    "Token embeddings (last hidden layer, padding removed) of a `transformers` model given by hub name or local path."
+    "Token embeddings (last hidden layer, padding removed) of a `transformers` model given by a local folder (offline) or a hub name."
     cacheable = True
     def __init__(self, name_or_path:str, device:str="cpu", max_length:int=128, batch_size:int=32):
+        local = _local_model(str(name_or_path))
         try: from transformers import AutoModel, AutoTokenizer
         except ImportError as e:
             raise ConfigError("the text encoder needs the transformers package", where=f"text encoder {name_or_path!r}",
                               fix="pip install 'gazekit[text]', or use the offline encoder 'hash'.") from e
+        src, kw = (str(local), dict(local_files_only=True)) if local is not None else (str(name_or_path), {})
         try:
-            self.tok = AutoTokenizer.from_pretrained(str(name_or_path))
-            self.model = AutoModel.from_pretrained(str(name_or_path)).eval().to(device)
+            self.tok = AutoTokenizer.from_pretrained(src, **kw)
+            self.model = AutoModel.from_pretrained(src, **kw).eval().to(device)
         except (OSError, ValueError) as e:
             raise ConfigError(f"cannot load the text encoder ({type(e).__name__}: {str(e).splitlines()[0][:200]})",
                               where=f"text encoder {name_or_path!r}",
@@ -103,8 +129,7 @@ class TransformersEncoder:
                                   "with internet, or the offline encoder 'hash'.") from e
         self.device, self.max_length, self.batch_size = device, max_length, batch_size
         self.dim = int(self.model.config.hidden_size)
-        p = Path(name_or_path)
-        ident = str(p.resolve()) if p.exists() else str(name_or_path)
+        ident = f"{local.resolve()}|{_folder_fingerprint(local)}" if local is not None else str(name_or_path)
         self.key = "tf-" + hashlib.sha1(f"{ident}|{max_length}".encode()).hexdigest()[:12]
 
     def encode(self, texts:list[str]) -> list[np.ndarray]:
@@ -121,7 +146,7 @@ class TransformersEncoder:
     def __repr__(self): return f"TransformersEncoder({self.key}, dim={self.dim})"
 
 def get_encoder(name:str="hash", **kw):
-    "`'hash'` / `'hash:<dim>'`: the offline `HashEncoder`; anything else: a `TransformersEncoder` (hub name or local path)."
+    "`'hash'` / `'hash:<dim>'`: the offline `HashEncoder`; anything else: a `TransformersEncoder` (local folder or hub name)."
     if name == "hash" or name.startswith("hash:"):
         try: dim = int(name.split(":", 1)[1]) if ":" in name else 768
         except ValueError: raise ConfigError(f"text encoder {name!r}", where="get_encoder", fix="write 'hash' or 'hash:<dim>', e.g. 'hash:256'.") from None
@@ -175,17 +200,18 @@ def read_texts(path) -> dict[str, str]:
     return out
 
 def load_embeddings(folder, ids:list[str]) -> list[np.ndarray]:
-    "One `(tokens, dim)` float32 array per id from `folder/<id>.npy`, all with the same `dim`."
+    "One `(tokens, dim)` float32 array per id from `folder/<id>.npy` (each `(tokens, dim)` or `(1, tokens, dim)`), all with the same `dim`."
     d = Path(folder)
     if not d.is_dir(): raise DataError("embeddings folder not found", where=str(d), fix="give a folder with one <id>.npy per image.")
     out, dim = [], None
     for i in ids:
         p = d/f"{i}.npy"
-        if not p.is_file(): raise DataError(f"no embedding for image {i!r}", where=str(p), fix="write one <id>.npy of shape (tokens, dim) per image.")
+        if not p.is_file(): raise DataError(f"no embedding for image {i!r}", where=str(p), fix="write one <id>.npy of shape (tokens, dim) or (1, tokens, dim) per image.")
         try: a = np.load(p, allow_pickle=False)
         except (ValueError, OSError) as e: raise DataError(f"cannot read the embedding ({e})", where=str(p), fix="save it with numpy.save.") from e
+        if a.ndim == 3 and a.shape[0] == 1: a = a[0]                         # (1, tokens, dim), as FGI's released files
         if a.ndim != 2 or a.shape[0] < 1:
-            raise DataError(f"embedding of shape {a.shape}", where=str(p), fix="each file holds a 2-D array (tokens, dim) with at least one token.")
+            raise DataError(f"embedding of shape {a.shape}", where=str(p), fix="each file holds an array (tokens, dim) or (1, tokens, dim) with at least one token.")
         if dim is not None and a.shape[1] != dim:
             raise DataError(f"embedding dim {a.shape[1]}, the others have {dim}", where=str(p), fix="encode every image with the same encoder.")
         dim = a.shape[1]; out.append(a.astype(np.float32))

@@ -6,6 +6,9 @@ Docs: https://gazekit.github.io/gazekit/methods.fgi.html.md"""
 
 # %% ../../nbs/12_methods.fgi.ipynb #baccf419
 from __future__ import annotations
+import math
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 import torch
@@ -21,8 +24,10 @@ from .core import Method, DataNeeds, register_method
 from .gazemedseg import level_thresholds
 
 # %% auto #0
-__all__ = ['strict_loose', 'darm_candidates', 'darm_mask', 'darm_mask_loop', 'darm_mask_blockwise', 'cutmix_boxes', 'cutmix',
-           'TextFusion', 'FGI', 'darm_figure', 'fgi_predictions_figure', 'darm_dependence']
+__all__ = ['strict_loose', 'darm_candidates', 'darm_mask', 'darm_mask_loop', 'darm_mask_blockwise', 'darm_mask_released',
+           'darm_mask_released_loop', 'cutmix_boxes', 'cutmix', 'beta_int', 'released_cutmix_boxes', 'distill_block',
+           'TextFusion', 'StudentAlign', 'FGIHead', 'foreground', 'FGI', 'darm_figure', 'fgi_predictions_figure',
+           'darm_dependence']
 
 # %% ../../nbs/12_methods.fgi.ipynb #3dc96942
 def strict_loose(levels:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -143,6 +148,47 @@ def darm_mask_blockwise(region, cover:float, candidates) -> np.ndarray:
             j += 1
     return out
 
+# %% ../../nbs/12_methods.fgi.ipynb #3ac26865
+def _released_candidates(region:torch.Tensor, side=(3, 10), generator=None):
+    "The released visiting order: every band pixel of the batch (flat index into B*H*W), shuffled, and a drawn size for each."
+    flat = region.flatten().nonzero()[:, 0]
+    order = flat[torch.randperm(flat.numel(), device=region.device, generator=generator)]
+    return order, torch.randint(side[0], side[1] + 1, (flat.numel(),), device=region.device, generator=generator)
+
+def darm_mask_released(region:torch.Tensor, cover:float=0.3, side=(3, 10), candidates=None, generator=None) -> torch.Tensor:
+    "(B,H,W) bool: FGI's released DARM: squares centred on the batch's band pixels in a shuffled order, counted by their clipped area, until `int(cover x band pixels)`."
+    region = region.bool()
+    B, H, W = region.shape
+    mask = torch.zeros(B, H, W, dtype=torch.bool, device=region.device)
+    budget = int(int(region.sum()) * cover)
+    if budget <= 0: return mask
+    order, s = candidates if candidates is not None else _released_candidates(region, side, generator)
+    b, y, x = order // (H * W), order % (H * W) // W, order % W
+    y0, y1 = (y - s // 2).clamp(min=0), (y + s // 2 + 1).clamp(max=H)
+    x0, x1 = (x - s // 2).clamp(min=0), (x + s // 2 + 1).clamp(max=W)
+    area = (y1 - y0) * (x1 - x0)
+    use = area.cumsum(0) - area < budget                                      # the count before each square is below the budget
+    b, y0, y1, x0, x1 = (t[use] for t in (b, y0, y1, x0, x1))
+    d = torch.zeros(B, H + 1, W + 1, dtype=torch.int32, device=region.device)
+    one = torch.ones_like(b, dtype=torch.int32)
+    for yy, xx, v in ((y0, x0, one), (y0, x1, -one), (y1, x0, -one), (y1, x1, one)):
+        d.index_put_((b, yy, xx), v, accumulate=True)
+    return d.cumsum(1).cumsum(2)[:, :H, :W] > 0
+
+def darm_mask_released_loop(region, cover:float, candidates) -> np.ndarray:
+    "The released procedure one square at a time in Python (the reference `darm_mask_released` is held to)."
+    region = np.asarray(region.cpu() if torch.is_tensor(region) else region, bool)
+    order, sizes = (np.asarray(c.cpu() if torch.is_tensor(c) else c) for c in candidates)
+    B, H, W = region.shape
+    out, budget, count = np.zeros((B, H, W), bool), int(region.sum() * cover), 0
+    for o, s in zip(order, sizes):
+        if count >= budget: break
+        b, y, x = np.unravel_index(int(o), (B, H, W))
+        ys, xs = slice(max(0, y - s // 2), min(H, y + s // 2 + 1)), slice(max(0, x - s // 2), min(W, x + s // 2 + 1))
+        out[b, ys, xs] = True
+        count += (ys.stop - ys.start) * (xs.stop - xs.start)
+    return out
+
 # %% ../../nbs/12_methods.fgi.ipynb #e84382ae
 def cutmix_boxes(B:int, H:int, W:int, device=None, max_area:float=0.5, generator=None) -> torch.Tensor:
     "(B,1,H,W) float: one axis-aligned box per sample, area uniform in [0, `max_area`] of the image, aspect 1, anywhere."
@@ -159,34 +205,88 @@ def cutmix(x:torch.Tensor, box:torch.Tensor, perm:torch.Tensor) -> torch.Tensor:
     "`x` with the box region taken from `x[perm]` (any (B,C,H,W) map: images, logits)."
     return x * (1 - box) + x[perm] * box
 
+# %% ../../nbs/12_methods.fgi.ipynb #88545e7c
+def beta_int(a:int, b:int, n:int, device=None, generator=None) -> torch.Tensor:
+    "`n` draws of Beta(a, b) for whole `a`, `b`: G_a / (G_a + G_b), each Gamma(k) the sum of k standard exponentials (so a `generator` can seed it)."
+    e = -torch.log1p(-torch.rand(n, a + b, device=device, generator=generator))      # Exp(1) draws
+    ga = e[:, :a].sum(1)
+    return ga / (ga + e[:, a:].sum(1))
+
+def released_cutmix_boxes(B:int, H:int, W:int, device=None, lam:float|None=None, generator=None) -> torch.Tensor:
+    "(B,1,H,W) float: the released CutMix boxes: one lambda ~ Beta(4, 4) per call (or `lam`), halves int(S sqrt(1-lambda)) // 2, centres uniform in [S/8, S), clipped."
+    if lam is None: lam = float(beta_int(4, 4, 1, device, generator))
+    r = math.sqrt(1.0 - lam)
+    def span(S):
+        half = int(S * r) // 2
+        c = torch.randint(int(S / 8), S, (B,), device=device, generator=generator)
+        lo, hi = (c - half).clamp(0, S), (c + half).clamp(0, S)
+        pos = torch.arange(S, device=device)
+        return (pos[None] >= lo[:, None]) & (pos[None] < hi[:, None])
+    rows, cols = span(H), span(W)
+    return (rows[:, :, None] & cols[:, None, :]).float()[:, None]
+
 # %% ../../nbs/12_methods.fgi.ipynb #242d14cd
+def distill_block(channels:int, released:bool=True) -> nn.Sequential:
+    "The distill projection: 1x1 conv-BN-ReLU-1x1 conv-BN (released), or 1x1 conv-ReLU (gazekit's earlier one)."
+    if not released: return nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU())
+    return nn.Sequential(nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels), nn.ReLU(),
+                         nn.Conv2d(channels, channels, 1), nn.BatchNorm2d(channels))
+
 class TextFusion(Slot):
-    "A skip slot: visual tokens (+ learned positional embedding) attend to projected text tokens; residual + LayerNorm; a 1x1 'distill' projection."
-    def __init__(self, channels:int, text_dim:int, heads:int=8, pos_grid:int=16):
+    "A skip slot: visual tokens (+ learned positional table) attend to projected text tokens, LayerNorm, a 'distill' projection; the skip path as above."
+    def __init__(self, channels:int, text_dim:int, heads:int=8, pos_grid:int=16, skip_path:str="released"):
         super().__init__()
-        self.heads = max(h for h in range(1, heads + 1) if channels % h == 0)
+        self.heads, self.skip_path = max(h for h in range(1, heads + 1) if channels % h == 0), skip_path
         self.text_proj = nn.Linear(text_dim, channels)
         self.pos = nn.Parameter(torch.zeros(1, channels, pos_grid, pos_grid))
         nn.init.trunc_normal_(self.pos, std=0.02)
         self.attn = nn.MultiheadAttention(channels, self.heads, batch_first=True)
         self.norm = nn.LayerNorm(channels)
-        self.distill = nn.Sequential(nn.Conv2d(channels, channels, 1), nn.ReLU())
+        self.distill = distill_block(channels, skip_path == "released")
 
     def forward(self, x, ctx):
-        "As a slot: fuse the forward's `text` (and `text_mask`) into the feature map `x`."
+        "As a slot: fuse the forward's `text` (and `text_mask`) into `x`; the distill features go to `ctx` as `distill`."
         if ctx.get("text") is None:
             raise ConfigError("the teacher's forward got no text", where="TextFusion", fix="call it with text=... (and text_mask=...).")
-        return self.fuse(x, ctx.get("text"), ctx.get("text_mask"))
+        skip, d = self.fuse(x, ctx.get("text"), ctx.get("text_mask"))
+        ctx.add("distill", d)
+        return skip
 
     def fuse(self, x, text, text_mask=None):
-        "(B, C, H, W) features fused with text tokens (B, T, D); `text_mask` (B, T) marks the real tokens."
+        "(skip, distill features), each (B, C, H, W), of features `x` and text tokens (B, T, D); `text_mask` (B, T) marks the real tokens."
         B, C, H, W = x.shape
         tok = x.flatten(2).transpose(1, 2)                                             # (B, HW, C)
-        q = tok + F.interpolate(self.pos, size=(H, W), mode="bilinear", align_corners=False).flatten(2).transpose(1, 2)
+        pos = self.pos if self.pos.shape[-2:] == (H, W) else F.interpolate(self.pos, size=(H, W), mode="bilinear", align_corners=False)
+        q = tok + pos.flatten(2).transpose(1, 2)
         t = self.text_proj(text.to(x.dtype))
         a, _ = self.attn(q, t, t, key_padding_mask=None if text_mask is None else ~text_mask, need_weights=False)
-        y = self.norm(tok + a).transpose(1, 2).reshape(B, C, H, W)
-        return self.distill(y)
+        grid = lambda s: s.transpose(1, 2).reshape(B, C, H, W)
+        if self.skip_path == "released":
+            d = self.distill(x + grid(self.norm(q + a)))
+            return x + d, d
+        d = self.distill(grid(self.norm(tok + a)))
+        return d, d
+
+# %% ../../nbs/12_methods.fgi.ipynb #0dc3fc8c
+class StudentAlign(Slot):
+    "A skip slot that passes its feature on unchanged and adds `adapter(distill(x))` (the teacher's channels) to the forward's `aligned`."
+    def __init__(self, channels:int, teacher_channels:int):
+        super().__init__()
+        self.distill = distill_block(channels)
+        self.adapter = nn.Sequential(nn.Conv2d(channels, teacher_channels, 1), nn.BatchNorm2d(teacher_channels), nn.ReLU())
+    def forward(self, x, ctx):
+        ctx.add("aligned", self.adapter(self.distill(x)))
+        return x
+
+# %% ../../nbs/12_methods.fgi.ipynb #24f78cab
+class FGIHead(nn.Sequential):
+    "The released head on a `dim`-d projection: 1x1 conv, LeakyReLU(0.1), 1x1 conv, then a 1x1 classifier to `out` channels."
+    def __init__(self, dim:int=128, out:int=2):
+        super().__init__(nn.Conv2d(dim, dim, 1), nn.LeakyReLU(0.1), nn.Conv2d(dim, dim, 1), nn.Conv2d(dim, out, 1))
+
+def foreground(logits:torch.Tensor) -> torch.Tensor:
+    "(B,1,H,W): the foreground logit: channel 1 of a 2-channel head, the single channel otherwise."
+    return logits[:, 1:2] if logits.shape[1] == 2 else logits
 
 # %% ../../nbs/12_methods.fgi.ipynb #c2c933b4
 _HEAD_NOTES = {"teacher": "the teacher reads the test image's description besides the image; gazekit's built-in "
@@ -202,23 +302,43 @@ class FGI(Method):
     profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, heads:int=8,
-                 student_width:float=0.5, darm:str="band", darm_apply:str="blank", darm_cover:float=0.3,
-                 darm_min:int=3, darm_max:int=10, high:float=0.8, low:float=0.2, afc_weight:float=0.1,
-                 rampup:float=4000/15000, noise:float=0.1, predict:str="student", **model_cfg):
+                 student_width:float=0.5, student_last:float=0.25, head:str="released", proj_dim:int=128,
+                 skip_path:str="released", pos:str="table", pos_size:int=224, student_adapters:str="released",
+                 darm:str="band", darm_apply:str="blank", darm_procedure:str="released", darm_cover:float=0.3,
+                 darm_min:int=3, darm_max:int=10, high:float=0.8, low:float=0.2, cwc_norm:str="released",
+                 teacher_target:str="masked", afc_weight:float=0.05, rampup:float=4000/15000, cutmix:str="released",
+                 mixed_text:str="own", noise:float=0.2, noise_kind:str="uniform", predict:str="student", **model_cfg):
         super().__init__()
         if num_classes != 2: raise ConfigError(f"num_classes={num_classes}", where="fgi", fix="FGI is a binary method.")
         for k, v, ok in (("text", text, ("real", "shuffled", "none")), ("darm", darm, ("band", "disagree", "none")),
-                         ("darm_apply", darm_apply, ("blank", "ignore")), ("predict", predict, self.heads)):
+                         ("darm_apply", darm_apply, ("blank", "ignore")), ("darm_procedure", darm_procedure, ("released", "exact")),
+                         ("head", head, ("released", "single")), ("skip_path", skip_path, ("released", "gazekit")),
+                         ("pos", pos, ("table", "grid")), ("student_adapters", student_adapters, ("released", "linear")),
+                         ("cwc_norm", cwc_norm, ("released", "all")), ("teacher_target", teacher_target, ("masked", "clean")),
+                         ("cutmix", cutmix, ("released", "gazekit")), ("mixed_text", mixed_text, ("own", "both")),
+                         ("noise_kind", noise_kind, ("uniform", "gaussian")), ("predict", predict, self.heads)):
             if v not in ok: raise ConfigError(f"{k}={v!r}", where="fgi", fix=f"use one of {', '.join(ok)}.")
         self.text, self.darm, self.darm_cover, self.darm_side = text, darm, float(darm_cover), (int(darm_min), int(darm_max))
-        self.darm_apply, self.default_head, self.text_dim = darm_apply, predict, int(text_dim)
-        self.high, self.low, self.afc_weight, self.rampup, self.noise = high, low, float(afc_weight), float(rampup), float(noise)
-        net = dict(in_channels=in_channels, num_classes=1, norm=norm, **model_cfg)
+        self.darm_apply, self.darm_procedure, self.default_head, self.text_dim = darm_apply, darm_procedure, predict, int(text_dim)
+        self.high, self.low, self.cwc_norm, self.teacher_target = high, low, cwc_norm, teacher_target
+        self.afc_weight, self.rampup, self.cutmix, self.mixed_text = float(afc_weight), float(rampup), cutmix, mixed_text
+        self.noise, self.noise_kind, self.head_kind = float(noise), noise_kind, head
+        released_head = head == "released"
+        net = dict(in_channels=in_channels, num_classes=int(proj_dim) if released_head else 1, norm=norm, **model_cfg)
         self.teacher = build_unet(model, width=width, **net)
-        self.student = build_unet(model, width=width * student_width, **net)   # narrower on the reference U-Net
+        last = dict(last_width=width * student_last) if model == "unet-ref" else {}
+        self.student = build_unet(model, width=width * student_width, **net, **last)   # narrower on the reference U-Net
+        self.teacher_head = FGIHead(int(proj_dim)) if released_head else None
+        self.student_head = FGIHead(int(proj_dim)) if released_head else None
         tch, sch = self.teacher.skip_channels[-4:], self.student.skip_channels[-4:]
-        if text != "none": self.teacher.fill_slots("skip", [TextFusion(c, self.text_dim, heads) for c in tch])
-        self.adapters = nn.ModuleList([nn.Conv2d(s, t, 1) for s, t in zip(sch, tch)])
+        if text != "none":
+            grids = [int(pos_size) // 2 ** (k + 1) for k in range(4)] if pos == "table" else [16] * 4
+            self.teacher.fill_slots("skip", [TextFusion(c, self.text_dim, heads, max(g, 1), skip_path) for c, g in zip(tch, grids)])
+        if student_adapters == "released":
+            self.student.fill_slots("skip", [StudentAlign(s, t) for s, t in zip(sch, tch)]); self.adapters = None
+        else: self.adapters = nn.ModuleList([nn.Conv2d(s, t, 1) for s, t in zip(sch, tch)])
+        bn = lambda net: any(isinstance(m, nn.modules.batchnorm._BatchNorm) for n, m in net.named_modules() if not n.startswith("skip_slots"))
+        self._student_bn = bn(self.student)                                      # BatchNorm in the student's backbone
 
     @classmethod
     def data_needs(cls, dataset:str, text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, **_) -> DataNeeds:
@@ -253,20 +373,30 @@ def _text(self:FGI, batch) -> dict:
     return {"text": t, "text_mask": batch.get("text_mask")}
 
 @patch
-def teacher_forward(self:FGI, x, text=None, text_mask=None) -> dict:
-    return self.teacher(x) if self.fusion is None else self.teacher(x, text=text, text_mask=text_mask)
+def _run(self:FGI, net, head, x, **inputs) -> dict:
+    "A network's forward; with the released head, `logits` are the head's 2 channels on the U-Net's projection (kept as `projection`)."
+    out = net(x, **inputs)
+    if head is not None: out = dict(out, projection=out["logits"], logits=head(out["logits"]))
+    return out
 
 @patch
-def student_forward(self:FGI, x) -> dict: return self.student(x)
+def teacher_forward(self:FGI, x, text=None, text_mask=None) -> dict:
+    "The teacher's outputs: `logits` (2 channels with the released head, else 1) and, with text, the `distill` features."
+    return self._run(self.teacher, self.teacher_head, x, **({} if self.fusion is None else dict(text=text, text_mask=text_mask)))
+
+@patch
+def student_forward(self:FGI, x) -> dict:
+    "The student's outputs: `logits` and, with the released adapters, the `aligned` features."
+    return self._run(self.student, self.student_head, x)
 
 @patch
 def predict(self:FGI, batch, head=None):
-    "The student's logits (the headline), the teacher's (it reads the batch's text) or their mean."
+    "The foreground logit (B,1,H,W) of the student (the headline), of the teacher (it reads the batch's text) or of their mean."
     head = self.resolve_head(head)
-    if head == "student": return self.student_forward(batch["image"])["logits"]
-    t = self.teacher_forward(batch["image"], **self._text(batch))["logits"]
+    if head == "student": return foreground(self.student_forward(batch["image"])["logits"])
+    t = foreground(self.teacher_forward(batch["image"], **self._text(batch))["logits"])
     if head == "teacher": return t
-    return (t + self.student_forward(batch["image"])["logits"]) / 2
+    return (t + foreground(self.student_forward(batch["image"])["logits"])) / 2
 
 @patch
 def ramp(self:FGI, step:int) -> float:
@@ -276,60 +406,89 @@ def ramp(self:FGI, step:int) -> float:
 
 # %% ../../nbs/12_methods.fgi.ipynb #4e3edead
 @patch
+def darm_hide(self:FGI, region:torch.Tensor, generator=None) -> torch.Tensor:
+    "(B,H,W) bool: the squares DARM hides in `region`, by the method's `darm_procedure`."
+    if self.darm_procedure == "released": return darm_mask_released(region, self.darm_cover, self.darm_side, generator=generator)
+    return darm_mask(region, self.darm_cover, self.darm_side, generator=generator)
+
+@patch
 def _student_loss(self:FGI, x, pl1, pl2, t):
-    "The student's output, its clean logits (no gradient) and its loss under DARM."
+    "The student's output under DARM, its clean logits (a no-grad pass, or None where none is needed), its loss and the hidden squares."
+    s_clean = None
     if self.darm_apply == "ignore":                                            # the student's input is the clean image: one pass serves both
         s = self.student_forward(x); s_clean = s["logits"].detach()
-    else:
+    elif self.teacher_target == "clean" or self.darm == "disagree" or self._student_bn:
         with torch.no_grad(): s_clean = self.student_forward(x)["logits"]
     if self.darm == "band": region = pl1 != pl2
-    elif self.darm == "disagree": region = (t["logits"][:, 0] > 0) != (s_clean[:, 0] > 0)
+    elif self.darm == "disagree": region = (foreground(t["logits"])[:, 0] > 0) != (foreground(s_clean)[:, 0] > 0)
     else: region = torch.zeros_like(pl1, dtype=torch.bool)
-    hide = darm_mask(region, self.darm_cover, self.darm_side)
+    hide = self.darm_hide(region)
     if self.darm_apply == "blank":                                             # the released code: image zeroed, PL2 background there
-        with frozen_bn_stats(self.student):                                    # BN's running stats: clean images only (see below)
+        with frozen_bn_stats(self.student) if s_clean is not None else nullcontext():   # BN's running stats: from the clean pass where there is one
             s = self.student_forward(x * ~hide[:, None])
-        loss_s = bce_loss(s["logits"], pl2 * ~hide)
+        loss_s = bce_loss(foreground(s["logits"]), pl2 * ~hide)
     else:                                                                      # gazekit's "ignore": the clean image, the squares out of the loss
-        loss_s = bce_loss(s["logits"], torch.where(hide, torch.full_like(pl2, IGNORE_INDEX), pl2))
+        loss_s = bce_loss(foreground(s["logits"]), torch.where(hide, torch.full_like(pl2, IGNORE_INDEX), pl2))
     return s, s_clean, loss_s, hide
 
 # %% ../../nbs/12_methods.fgi.ipynb #edfcd706
+@patch
+def cwc_noise(self:FGI, x:torch.Tensor) -> torch.Tensor:
+    "The noise of a CWC view: uniform in [-noise, noise] (released), or Gaussian of sigma `noise`."
+    if self.noise_kind == "uniform": return (torch.rand_like(x) * 2 - 1) * self.noise
+    return torch.randn_like(x) * self.noise
+
+@patch
+def mix_plan(self:FGI, B:int, H:int, W:int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    "One CutMix draw: the boxes (B,1,H,W) and the partner of each sample (B,)."
+    if self.cutmix == "released":
+        return released_cutmix_boxes(B, H, W, device=device), torch.randperm(B, device=device)
+    return cutmix_boxes(B, H, W, device=device), torch.roll(torch.arange(B, device=device), 1)
+
+@patch
+def _features(self:FGI, s, t) -> tuple[list, list]:
+    "AFC's pairs: the student's aligned features and the teacher's distill features (its encoder features without text)."
+    sf = s["aligned"] if self.adapters is None else [a(f) for a, f in zip(self.adapters, s["encoder"][-4:])]
+    return sf, (t["distill"] if self.fusion is not None else t["encoder"][-4:])
+
 @patch
 def training_step(self:FGI, batch, step):
     lv = batch.get("levels")
     if lv is None: raise ConfigError("the batch has no gaze levels", where="fgi", fix="use a dataset with gaze (real or simulated).")
     pl1, pl2 = strict_loose(lv)
     x, txt = batch["image"], self._text(batch)
-    B = x.shape[0]
+    B, (H, W) = x.shape[0], x.shape[-2:]
     t = self.teacher_forward(x, **txt)
-    loss_t = bce_loss(t["logits"], pl1)
+    loss_t = bce_loss(foreground(t["logits"]), pl1)
     s, s_clean, loss_s, hide = self._student_loss(x, pl1, pl2, t)
-    afc = cosine_feature_loss([a(f) for a, f in zip(self.adapters, s["encoder"][-4:])], t["encoder"][-4:])
-    perm = torch.roll(torch.arange(B, device=x.device), 1)
-    box = cutmix_boxes(B, *x.shape[-2:], device=x.device)
-    xm = cutmix(x, box, perm) + self.noise * torch.randn_like(x)
-    mixed = {k: None if v is None else torch.cat([v, v[perm]], 1) for k, v in txt.items()}
+    afc = cosine_feature_loss(*self._features(s, t))
+    target_t = (s["logits"] if self.teacher_target == "masked" else s_clean).detach()    # what the teacher learns from
+    plan_t = self.mix_plan(B, H, W, x.device)
+    plan_s = self.mix_plan(B, H, W, x.device) if self.cutmix == "released" else plan_t    # released: a mix of its own per direction
+    noise_t = self.cwc_noise(x)
+    noise_s = self.cwc_noise(x) if self.cutmix == "released" else noise_t
+    mixed = txt if self.mixed_text == "own" else {k: None if v is None else torch.cat([v, v[plan_t[1]]], 1) for k, v in txt.items()}
     with frozen_bn_stats(self.teacher, self.student):
-        tm = self.teacher_forward(xm, **mixed)["logits"]
-        sm = self.student_forward(xm)["logits"]
-    cwc_t = confidence_weighted_consistency(tm, cutmix(s_clean, box, perm), self.high, self.low)
-    cwc_s = confidence_weighted_consistency(sm, cutmix(t["logits"].detach(), box, perm), self.high, self.low)
+        tm = self.teacher_forward(cutmix(x + noise_t, *plan_t), **mixed)["logits"]
+        sm = self.student_forward(cutmix(x + noise_s, *plan_s))["logits"]
+    cwc_t = confidence_weighted_consistency(tm, cutmix(target_t, *plan_t), self.high, self.low, norm=self.cwc_norm)
+    cwc_s = confidence_weighted_consistency(sm, cutmix(t["logits"].detach(), *plan_s), self.high, self.low, norm=self.cwc_norm)
     w = self.ramp(step)
     loss = loss_t + loss_s + w * (cwc_t + cwc_s) + self.afc_weight * w * afc
     return {"loss": loss, "teacher": loss_t.detach(), "student": loss_s.detach(), "cwc_t": cwc_t.detach(),
             "cwc_s": cwc_s.detach(), "afc": afc.detach(), "ramp": torch.tensor(w), "darm_share": hide.float().mean()}
 
 # %% ../../nbs/12_methods.fgi.ipynb #aeac24ae
-def darm_figure(ds, n:int=3, cover:float=0.3, seed:int=0):
-    "For `n` training samples: image with PL1 / PL2, the band PL1 != PL2, the DARM-masked student input and target."
+def darm_figure(ds, n:int=3, cover:float=0.3, seed:int=0, procedure:str="released"):
+    "For `n` training samples: image with PL1 / PL2, the band PL1 != PL2, the DARM-masked student input and target (`procedure`: 'released' or 'exact')."
     import matplotlib.pyplot as plt
     from gazekit.data import collate as _collate
     from gazekit.viz import show_mask
     idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
     b = _collate([ds.get(int(i)) for i in idx])
     pl1, pl2 = strict_loose(b["levels"])
-    hide = darm_mask(pl1 != pl2, cover, generator=torch.Generator().manual_seed(seed))
+    g = torch.Generator().manual_seed(seed)
+    hide = darm_mask_released(pl1 != pl2, cover, generator=g) if procedure == "released" else darm_mask(pl1 != pl2, cover, generator=g)
     mean, std = torch.tensor([0.485, 0.456, 0.406])[:, None, None], torch.tensor([0.229, 0.224, 0.225])[:, None, None]
     img = lambda t: (t[:3] * std + mean).clamp(0, 1).permute(1, 2, 0).numpy() if t.shape[0] == 3 else t[0].numpy()
     fig, axs = plt.subplots(len(idx), 4, figsize=(11, 2.9 * len(idx)), squeeze=False)
@@ -395,12 +554,14 @@ def darm_dependence(method:FGI, ds, cover:float|None=None, seed:int=0, device=No
             if s.get("levels") is None or s["levels"].shape[0] != 2:
                 raise ConfigError(f"sample {i} ({ds.ids[i]}) has no two gaze levels", where="darm_dependence", fix="score on data loaded with FGI.data_needs(dataset).load.")
             p1, p2 = strict_loose(s["levels"][None])
-            hide = darm_mask(p1 != p2, method.darm_cover if cover is None else cover, method.darm_side, generator=g)
+            region = p1 != p2
+            hide = (method.darm_hide(region, generator=g) if cover is None else
+                    (darm_mask_released if method.darm_procedure == "released" else darm_mask)(region, cover, method.darm_side, generator=g))
             H, W = hide.shape[-2:]
             moved = torch.roll(hide, (int(torch.randint(H, (1,), generator=g)), int(torch.randint(W, (1,), generator=g))), (1, 2))
             x = s["image"][None]
             for k, h in zip(views, (torch.zeros_like(hide), hide, moved)):
-                lg = method.student_forward((x * ~h[:, None]).to(device))["logits"].float()
+                lg = foreground(method.student_forward((x * ~h[:, None]).to(device))["logits"]).float()
                 p = labels_at(lg, gt.shape)[0].cpu().numpy() > 0
                 rows[k].append((binary_dice(p, gt), p.mean()))
     return pd.DataFrame([{"student input": k, "dice": 100 * np.mean([d for d, _ in v]), "empty": sum(f == 0 for _, f in v),
