@@ -56,7 +56,7 @@ def test_train_bad_method_is_one_line(tmp_path):
 def test_train_dry_run_shows_the_resolved_recipe():
     "The paper profile as the released codes train: CRF gaze maps, fp32, their SGD; ACDC with SSL4MIS augmentation, chosen on val.list."
     import json
-    for method, momentum, unit in (("gazemedseg", 0.99, "epoch"), ("gaze", 0.99, "epoch")):
+    for method, momentum, unit in (("gazemedseg", 0.99, "epoch"), ("gaze", 0.99, "epoch"), ("fgi", 0.9, "epoch")):
         r = run("train", "kvasir-seg", "--method", method, "--profile", "paper", "--dry-run")
         assert r.returncode == 0, r.stderr
         plan = json.loads(r.stdout)

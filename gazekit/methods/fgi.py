@@ -297,9 +297,9 @@ _HEAD_NOTES = {"teacher": "the teacher reads the test image's description beside
 class FGI(Method):
     "FGI: text-fused teacher on the strict gaze mask, text-free student on the loose one under DARM, AFC and two-way CWC."
     supervision, heads, default_head = "gaze", ("teacher", "student", "mean"), "student"
-    # the released FGI scripts: SGD with momentum 0.9 (GazeMedSeg: 0.99), Nesterov, lr 1e-2, wd 4e-4, cosine
-    # (per iteration: gazekit's reading), batch 8, 224², 15,000 iterations; the other profiles stay as they are
-    profiles = {"paper": dict(momentum=0.9, schedule_unit="iteration")}
+    # the released FGI scripts: SGD with momentum 0.9 (GazeMedSeg: 0.99), Nesterov, lr 1e-2 cosine to 1e-4 stepped once
+    # per epoch, wd 4e-4, batch 8, 224², 15,000 iterations, fp32, on the CRF-refined gaze map; other profiles stay as they are
+    profiles = {"paper": dict(momentum=0.9, data_options=dict(gaze_map="crf"))}
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, heads:int=8,
                  student_width:float=0.5, student_last:float=0.25, head:str="released", proj_dim:int=128,
