@@ -154,6 +154,8 @@ def _parser():
     t.add_argument("dataset", choices=sorted(DATASETS)); t.add_argument("--method", required=True, help="a registered method")
     t.add_argument("--protocol", default="", choices=("", "paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean); default: as the dataset's papers did (paper; clean on ACDC)")
     t.add_argument("--seed", type=int, default=0); t.add_argument("--out", default=None, help="the run folder (default: under --reports)")
+    t.add_argument("--nproc", type=int, default=1, help="data-parallel processes (torchrun, DDP; one GPU each where there are GPUs); "
+                                                        "the global batch stays the profile's (default: 1)")
     t.add_argument("--dry-run", action="store_true", help="print the fully resolved run (dataset, method and options, data and gaze map, "
                                                            "precision, optimiser, schedule, steps, model) as JSON and exit without training")
     _run_args(t)
@@ -198,6 +200,18 @@ def main(argv=None) -> int:
             spec = resolve_run(dataset=args.dataset, method=args.method, method_options=dict(args.method_options), protocol=args.protocol,
                                seed=args.seed, profile=args.profile, **_params(args))
             print(json.dumps(describe_run(spec), indent=2))
+        elif args.cmd == "train" and args.nproc > 1:
+            from gazekit.distributed import run_parallel
+            from gazekit.runs import resolve_run, run_dir
+            run = dict(dataset=args.dataset, method=args.method, method_options=dict(args.method_options), protocol=args.protocol,
+                       seed=args.seed, profile=args.profile, **_params(args))
+            spec = resolve_run(**run)
+            out = args.out or run_dir(args.reports or Path("reports")/args.profile, spec.dataset, spec.label, spec.protocol, spec.seed)
+            _say(f"training {args.method} on {args.dataset} into {out} on {args.nproc} processes ...")
+            res = run_parallel(out, args.nproc, fresh=args.force, say=_say, **run)
+            ok = res["status"] == "ok"
+            _say(f"test Dice {100 * res['test']['dice']:.2f}%; records in {out}" if ok else f"FAILED: {res['error']}; see {Path(out)/'torchrun.log'}")
+            return 0 if ok else 1
         elif args.cmd == "train":
             from gazekit.grid import run_grid, run_one
             if args.out:

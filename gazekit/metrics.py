@@ -20,7 +20,7 @@ from fastcore.basics import patch
 from .core import ConfigError
 
 # %% auto #0
-__all__ = ['METRICS', 'EMPTY_KEYS', 'segmentation_metrics', 'SegMetrics', 'labels_at']
+__all__ = ['METRICS', 'OVERLAP', 'EMPTY_KEYS', 'segmentation_metrics', 'SegMetrics', 'labels_at']
 
 # %% ../nbs/05_metrics.ipynb #ee3ee81c
 def _to_labels(x, name:str) -> np.ndarray:
@@ -67,6 +67,7 @@ def _check_num_classes(num_classes, include_background:bool) -> list[int]:
 
 # %% ../nbs/05_metrics.ipynb #1e69d4f6
 METRICS = ("dice", "iou", "hd95", "asd", "hd95_all", "asd_all")   # *_all: every image counted (see the convention)
+OVERLAP = ("dice", "iou")                                          # what SegMetrics(distances=False) computes
 EMPTY_KEYS = ("n_empty_target", "n_empty_pred", "n_empty_both")
 
 def _check_spacing(spacing, ndim:int):
@@ -88,8 +89,8 @@ def _nanmean(xs) -> float:
     xs = [x for x in xs if not math.isnan(x)]
     return float(sum(xs) / len(xs)) if xs else float("nan")
 
-def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_classes:int, spacing=None) -> list[dict]:
-    "Per-image metric dicts for int64 label maps `pred`, `target` of shape (B, *spatial)."
+def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_classes:int, spacing=None, distances:bool=True) -> list[dict]:
+    "Per-image metric dicts for int64 label maps `pred`, `target` of shape (B, *spatial); `distances=False`: Dice and IoU only (no surface distances)."
     p = torch.nn.functional.one_hot(torch.from_numpy(pred), num_classes).movedim(-1, 1)[:, classes].float()
     t = torch.nn.functional.one_hot(torch.from_numpy(target), num_classes).movedim(-1, 1)[:, classes].float()
     dice = compute_dice(p, t, include_background=True, ignore_empty=False)
@@ -103,7 +104,7 @@ def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_cl
         per_class, empty = {}, dict.fromkeys(EMPTY_KEYS, 0)
         for j, c in enumerate(classes):
             hd95 = asd = float("nan")
-            if p_any[b, j] and t_any[b, j]:
+            if distances and p_any[b, j] and t_any[b, j]:
                 pb, tb = p[b:b+1, j:j+1], t[b:b+1, j:j+1]
                 with warnings.catch_warnings():   # MONAI warns about its own deprecated internals
                     warnings.simplefilter("ignore", FutureWarning)
@@ -111,13 +112,15 @@ def _batch_metrics(pred:np.ndarray, target:np.ndarray, classes:list[int], num_cl
                                                       directed=False, spacing=spacing).item()
                     asd = compute_average_surface_distance(pb, tb, include_background=True, symmetric=True,
                                                            spacing=spacing).item()
+            if p_any[b, j] and t_any[b, j]: pass
             elif p_any[b, j]: empty["n_empty_target"] += 1
             elif t_any[b, j]: empty["n_empty_pred"] += 1
             else: empty["n_empty_both"] += 1
             worst = diagonal if p_any[b, j] != t_any[b, j] else 0.0
-            per_class[c] = dict(dice=dice[b, j].item(), iou=iou[b, j].item(), hd95=hd95, asd=asd,
-                                hd95_all=worst if math.isnan(hd95) else hd95, asd_all=worst if math.isnan(asd) else asd)
-        res = {m: _nanmean([v[m] for v in per_class.values()]) for m in METRICS}
+            per_class[c] = dict(dice=dice[b, j].item(), iou=iou[b, j].item())
+            if distances: per_class[c].update(hd95=hd95, asd=asd, hd95_all=worst if math.isnan(hd95) else hd95,
+                                              asd_all=worst if math.isnan(asd) else asd)
+        res = {m: _nanmean([v[m] for v in per_class.values()]) for m in (METRICS if distances else OVERLAP)}
         out.append({**res, "per_class": per_class, **empty})
     return out
 
@@ -138,14 +141,15 @@ def segmentation_metrics(pred, target, num_classes:int=2, include_background:boo
 
 # %% ../nbs/05_metrics.ipynb #11ae15e6
 class SegMetrics:
-    "Accumulate per-image Dice, IoU, HD95 and ASD over batches of label maps; `aggregate()` averages over images."
-    def __init__(self, num_classes:int=2, include_background:bool=False, spacing=None, spatial_dims:int=2):
+    "Accumulate per-image Dice, IoU, HD95 and ASD over batches of label maps; `aggregate()` averages over images. `distances=False`: Dice and IoU only."
+    def __init__(self, num_classes:int=2, include_background:bool=False, spacing=None, spatial_dims:int=2, distances:bool=True):
         self.classes = _check_num_classes(num_classes, include_background)
         if spatial_dims not in (2, 3):
             raise ConfigError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}", where="spatial_dims",
                               fix="use 2 for (B,H,W) batches and 3 for (B,D,H,W) batches.")
         self.num_classes, self.include_background, self.spatial_dims = int(num_classes), include_background, spatial_dims
         self.spacing = _check_spacing(spacing, spatial_dims)
+        self.metrics = METRICS if distances else OVERLAP
         self.reset()
 
     def reset(self):
@@ -156,7 +160,7 @@ class SegMetrics:
 
     def per_image(self) -> pd.DataFrame:
         "One row per image: `id`, class means, per-class values `metric_class`, empty-case counts."
-        cols = ["id", *METRICS, *[f"{m}_{c}" for c in self.classes for m in METRICS], *EMPTY_KEYS]
+        cols = ["id", *self.metrics, *[f"{m}_{c}" for c in self.classes for m in self.metrics], *EMPTY_KEYS]
         return pd.DataFrame(self._rows, columns=cols)
 
     def aggregate(self) -> dict:
@@ -165,7 +169,7 @@ class SegMetrics:
             raise ConfigError("aggregate() was called before any image was scored", where="SegMetrics",
                               fix="call the metric on at least one batch first (is the data loader empty?).")
         df = self.per_image()
-        keys = [*METRICS, *[f"{m}_{c}" for c in self.classes for m in METRICS]]
+        keys = [*self.metrics, *[f"{m}_{c}" for c in self.classes for m in self.metrics]]
         out = {"n_images": len(df)}
         for k in keys:
             col = df[k].astype(float)
@@ -199,10 +203,10 @@ def __call__(self:SegMetrics, pred, target, ids=None) -> list[dict]:
         raise ConfigError(f"image id {dup[0]!r} was already scored", where="ids",
                           fix="call reset() between evaluations, and make sure no image is evaluated twice "
                               "(a distributed sampler pads the last batch with repeats).")
-    res = _batch_metrics(p, t, self.classes, self.num_classes, self.spacing)
+    res = _batch_metrics(p, t, self.classes, self.num_classes, self.spacing, distances=self.metrics == METRICS)
     for i, r in zip(ids, res):
-        row = {"id": i, **{m: r[m] for m in METRICS}}
-        for c, v in r["per_class"].items(): row.update({f"{m}_{c}": v[m] for m in METRICS})
+        row = {"id": i, **{m: r[m] for m in self.metrics}}
+        for c, v in r["per_class"].items(): row.update({f"{m}_{c}": v[m] for m in self.metrics})
         row.update({k: r[k] for k in EMPTY_KEYS})
         self._rows.append(row)
     self._ids.update(ids)

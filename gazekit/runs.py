@@ -21,14 +21,14 @@ from .core import ConfigError, DataError, atomic_path, save_json, seed_everythin
 from .data import DATASETS, GazeSegDataset, check_gaze_options, embedded_dataset, load_dataset, collate
 from .data.dataset import resolve_augmentation
 from .metrics import labels_at
-from .train import TrainConfig, Trainer
+from .train import TrainConfig, Trainer, PIPELINE_FIELDS
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
 __all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
            'parameters_cell', 'describe_run', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method',
-           'final_metrics', 'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir', 'record_row',
-           'plot_training', 'plot_predictions']
+           'build_trainer', 'final_metrics', 'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir',
+           'record_row', 'plot_training', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -250,16 +250,22 @@ def build_method(spec:RunSpec, data:dict):
     return get_method(spec.method, num_classes=src.num_classes, in_channels=src.channels, **spec.model_options(),
                       **dataset_defaults(spec, data["train"]), **spec.method_options)
 
+def build_trainer(spec:RunSpec, data:dict, out=None, progress:bool=False) -> Trainer:
+    "The run's method and `Trainer` (evaluating on the protocol's evaluation set, checkpoints in `out`): what the training notebook, and every other process of a data-parallel run, trains."
+    return Trainer(build_method(spec, data), data["train"], data["eval"], spec.train_config(progress=progress), out=out,
+                   identity=spec.checkpoint_identity())
+
+
 # %% ../nbs/20_runs.ipynb #7dbae314
 def _clean_metrics(m:dict) -> dict: return {k: v for k, v in m.items() if k != "per_image"}
 
 def final_metrics(trainer:Trainer, data:dict, spec:RunSpec) -> tuple[dict, pd.DataFrame]:
-    "Test metrics of the last and of the selected (best) checkpoint; the per-image table of the selected one."
-    last = trainer.evaluate(data["test"])
+    "Test metrics of the selected (best) checkpoint, surface distances included; the last checkpoint's Dice and IoU; the per-image table of the selected one."
+    last = trainer.evaluate(data["test"], distances=False)
     out = {"status": "ok", "dataset": spec.dataset, "method": spec.method, "label": spec.label,
            "options": dict(spec.method_options), "protocol": spec.protocol,
            "profile": spec.profile, "seed": spec.seed, "selection": PROTOCOLS[spec.protocol],
-           "iterations": trainer.step, "gaze_map": data["train"].gaze_map, "precision": trainer.precision,
+           "iterations": trainer.step, "gaze_map": data["train"].gaze_map, "precision": trainer.precision, "processes": trainer.world,
            "last": _clean_metrics(last)}
     best_pt = trainer.out/"best.pt" if trainer.out is not None else None
     if best_pt is not None and best_pt.exists():
@@ -267,7 +273,7 @@ def final_metrics(trainer:Trainer, data:dict, spec:RunSpec) -> tuple[dict, pd.Da
         best = trainer.evaluate(data["test"])
         out["selected_step"] = trainer.best["step"]
         if spec.protocol == "clean": out["val_dice"] = trainer.best["dice"]
-    else: best, out["selected_step"] = last, trainer.step
+    else: best, out["selected_step"] = trainer.evaluate(data["test"]), trainer.step
     out["test"] = _clean_metrics(best)
     heads = trainer.method.heads
     if heads:                                            # e.g. FGI: teacher, student and their mean, all scored on the selected checkpoint
@@ -307,7 +313,7 @@ def can_resume(out, cfg:TrainConfig) -> bool:
     except Exception as e:                               # cut short, overwritten, not a checkpoint
         raise DataError(f"cannot read the checkpoint ({str(e).splitlines()[0] if str(e) else type(e).__name__})", where=str(p),
                         fix="delete it to start the run afresh (gazekit train/reproduce --force does), or pass resume=False.") from None
-    skip = ("progress", "log_every")
+    skip = PIPELINE_FIELDS                                # how it runs (workers, progress) may change; what it computes may not
     diff = sorted(k for k, v in asdict(cfg).items() if k not in skip and saved.get(k) != v)
     if diff: raise ConfigError(f"last.pt was written by a run with other settings ({', '.join(diff)})", where=str(p),
                                fix="use another out_dir, pass resume=False, or delete the folder's checkpoints to start afresh.")

@@ -6,13 +6,15 @@ Docs: https://gazekit.github.io/gazekit/train.html.md"""
 
 # %% ../nbs/08_train.ipynb #3e33519c
 from __future__ import annotations
-import hashlib, json, math, time
+import hashlib, json, math, os, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
 from fastcore.basics import patch
 
 from .core import ConfigError, GazeKitError, DataError, check_field_types, get_device, seed_everything, atomic_path, eval_mode
@@ -21,7 +23,8 @@ from .metrics import SegMetrics, labels_at
 from .methods.core import Method
 
 # %% auto #0
-__all__ = ['TrainConfig', 'batch_indices', 'training_batch', 'network_identity', 'Trainer']
+__all__ = ['PIPELINE_FIELDS', 'TrainConfig', 'batch_indices', 'training_batch', 'resolve_workers', 'StepBatches', 'step_loader',
+           'distributed_env', 'network_identity', 'Trainer']
 
 # %% ../nbs/08_train.ipynb #9b3c6938
 @dataclass
@@ -41,12 +44,14 @@ class TrainConfig:
     eval_every: int = 1000
     checkpoint_every: int | None = None   # also save `last.pt` every N steps (default: at each evaluation)
     precision: str = "fp32"           # fp32 (as the released codes; TF32 matmuls on CUDA) | bf16 (autocast, CUDA only)
-    channels_last: bool = False
+    channels_last: bool = True        # NHWC activations on CUDA (ignored elsewhere)
+    compile: bool = False             # torch.compile each of the method's networks (opt-in; CUDA mainly)
+    workers: int = -1                 # DataLoader processes building the batches (-1: from the machine, see `resolve_workers`)
     seed: int = 0
     deterministic: bool = False
     device: str = "auto"
     progress: bool = True
-    log_every: int = 10
+    log_every: int = 10               # log (and check the loss is finite: one host synchronisation) every N steps
 
     def __post_init__(self):
         check_field_types(self, "TrainConfig")
@@ -54,6 +59,9 @@ class TrainConfig:
                       ("schedule_unit", ("iteration", "epoch")), ("precision", ("fp32", "bf16"))):
             if getattr(self, k) not in ok: raise ConfigError(f"{k}={getattr(self, k)!r}", where="TrainConfig", fix=f"use one of {ok}.")
         if self.iterations < 1 or self.batch_size < 1: raise ConfigError("iterations and batch_size must be >= 1", where="TrainConfig")
+        if self.log_every < 1: raise ConfigError(f"log_every={self.log_every}", where="TrainConfig", fix="log every N >= 1 steps.")
+
+PIPELINE_FIELDS = ("progress", "log_every", "workers")   # how a run is executed, not what it computes: a resume may change them
 
 # %% ../nbs/08_train.ipynb #5aae2ab0
 def batch_indices(n:int, batch_size:int, step:int, seed:int) -> np.ndarray:
@@ -63,8 +71,9 @@ def batch_indices(n:int, batch_size:int, step:int, seed:int) -> np.ndarray:
     perm = np.random.default_rng([seed, epoch]).permutation(n)
     return perm[k * batch_size:(k + 1) * batch_size] if n >= batch_size else perm
 
-def training_batch(ds, batch_size:int, step:int, seed:int, labeled_fraction:float|None=None) -> dict:
-    "The collated batch of step `step`; flips seeded by (seed, step, position). `labeled_fraction`: that share of the batch from the labelled samples (the first `ds.n_labeled`), the rest from the others, each stream shuffled by its own epochs."
+def training_batch(ds, batch_size:int, step:int, seed:int, labeled_fraction:float|None=None, shard:tuple[int, int]|None=None) -> dict:
+    """The collated batch of step `step`; flips seeded by (seed, step, position). `labeled_fraction`: that share of the batch from the labelled samples (the first `ds.n_labeled`), the rest from the others, each stream shuffled by its own epochs.
+    `shard=(rank, world)`: only the positions `rank, rank + world, ...` of that same batch (one process's share under data parallelism)."""
     if labeled_fraction is None: idx = batch_indices(len(ds), batch_size, step, seed)
     else:
         n_lab = getattr(ds, "n_labeled", None) or 0
@@ -74,17 +83,55 @@ def training_batch(ds, batch_size:int, step:int, seed:int, labeled_fraction:floa
                               where="training_batch", fix="semi-supervised methods need supervision='semi' data (n_labeled) and 0 < labeled_fraction <= 1.")
         idx = batch_indices(n_lab, k, step, seed)
         if k < batch_size: idx = np.concatenate([idx, n_lab + batch_indices(len(ds) - n_lab, batch_size - k, step, seed + 1)])
-    return collate([ds.get(int(i), np.random.default_rng([seed, step, j])) for j, i in enumerate(idx)])
+    pos = range(len(idx)) if shard is None else range(shard[0], len(idx), shard[1])
+    return collate([ds.get(int(idx[j]), np.random.default_rng([seed, step, j])) for j in pos])
+
+# %% ../nbs/08_train.ipynb #ebe53a90
+def resolve_workers(workers:int, device) -> int:
+    "Worker processes for the batches: `workers` if >= 0; else from the machine: min(8, cores) beside a GPU, cores - 1 (at most 4) on a CPU, where the step itself needs the cores."
+    if workers >= 0: return int(workers)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(8, cores) if torch.device(device).type == "cuda" else max(min(cores - 1, 4), 0)
+
+class StepBatches(torch.utils.data.Dataset):
+    "Item `s`: the batch of training step `s` (this process's `shard` of it), with the method's `prepare_batch` targets added."
+    def __init__(self, ds, batch_size:int, seed:int, labeled_fraction=None, prepare=None, shard=None):
+        self.ds, self.batch_size, self.seed, self.labeled_fraction, self.prepare, self.shard = ds, batch_size, seed, labeled_fraction, prepare, shard
+    def __getitem__(self, s:int) -> dict:
+        b = training_batch(self.ds, self.batch_size, int(s), self.seed, self.labeled_fraction, self.shard)
+        return b if self.prepare is None else self.prepare(b, int(s))
+
+def _as_is(batch): return batch                      # item s is already a whole batch
+
+def step_loader(ds, cfg:TrainConfig, start:int, stop:int, method:Method|None=None, device="cpu", shard=None):
+    "The batches of steps `start`..`stop - 1`, in order, built by `resolve_workers(cfg.workers)` processes (pinned on CUDA)."
+    prep = None if method is None or type(method).prepare_batch is Method.prepare_batch else method.prepare_batch
+    w, cuda = resolve_workers(cfg.workers, device), torch.device(device).type == "cuda"
+    return torch.utils.data.DataLoader(StepBatches(ds, cfg.batch_size, cfg.seed, getattr(method, "labeled_fraction", None), prep, shard),
+                                       batch_size=None, sampler=range(start, stop), num_workers=w, collate_fn=_as_is,
+                                       pin_memory=cuda, prefetch_factor=4 if w else None,
+                                       generator=torch.Generator().manual_seed(cfg.seed))   # its own: starting a loader must not draw from the global RNG (resume)
 
 # %% ../nbs/08_train.ipynb #682ccb12
 def _to(batch:dict, device, channels_last=False):
+    "The batch's tensors (and lists of tensors, e.g. track maps) on `device`, copied without blocking the host."
     out = {}
     for k, v in batch.items():
         if torch.is_tensor(v):
             v = v.to(device, non_blocking=True)
             if channels_last and k == "image" and v.ndim == 4: v = v.contiguous(memory_format=torch.channels_last)
+        elif isinstance(v, list) and v and all(torch.is_tensor(t) for t in v): v = [t.to(device, non_blocking=True) for t in v]
         out[k] = v
     return out
+
+def distributed_env() -> tuple[int, int, int]:
+    "(rank, world size, local rank) of this process: torchrun's environment variables, (0, 1, 0) outside it."
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+
+class _Steps(nn.Module):
+    "The method's `training_step` as a forward: DistributedDataParallel synchronises the gradients of what its forward computed."
+    def __init__(self, method): super().__init__(); self.method = method
+    def forward(self, batch, step): return self.method.training_step(batch, step)
 
 # %% ../nbs/08_train.ipynb #8370d87e
 def network_identity(method) -> dict:
@@ -100,22 +147,46 @@ class Trainer:
                  identity:dict|None=None):
         self.cfg = cfg or TrainConfig()
         self.identity = {**(identity or {}), **network_identity(method)}   # written into every checkpoint, checked on load
+        self.rank, self.world, local = distributed_env()
         self.device = get_device(self.cfg.device)
+        if self.device.type == "cuda" and self.world > 1: self.device = torch.device("cuda", local); torch.cuda.set_device(self.device)
         seed_everything(self.cfg.seed, self.cfg.deterministic)
         self.method = method.to(self.device)
         self.method.total_iterations = self.cfg.iterations
-        if self.cfg.channels_last: self.method = self.method.to(memory_format=torch.channels_last)
+        self.channels_last = self.cfg.channels_last and self.device.type == "cuda"
+        if self.channels_last: self.method = self.method.to(memory_format=torch.channels_last)
         self.train_ds, self.eval_ds, self.eval_bs = train_ds, eval_ds, eval_batch_size
         self.out = Path(out) if out is not None else None
-        if self.out is not None: self.out.mkdir(parents=True, exist_ok=True)
+        if self.out is not None and self.rank == 0: self.out.mkdir(parents=True, exist_ok=True)
         self.opt = self._optimizer()
         self.spe = max(len(train_ds) // self.cfg.batch_size, 1)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, self._lr_factor)
         self.step, self.best, self.history, self._gt = 0, None, [], {}
         self.amp = self.cfg.precision == "bf16" and self.device.type == "cuda"
         self.precision = "bf16" if self.amp else "fp32"   # what the run actually used (bf16 is CUDA only), into its record
-        if self.device.type == "cuda" and not self.amp:     # fp32 weights and activations; TF32 tensor-core matmuls
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        if self.device.type == "cuda":
+            if not self.amp: torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True   # fp32 weights; TF32 matmuls
+            torch.backends.cudnn.benchmark = not self.cfg.deterministic     # one input size all run long: let cuDNN pick its kernels
+        self._nonfinite = torch.zeros((), dtype=torch.int64, device=self.device)   # non-finite losses since the last check, counted on the device
+        self._checked = 0                                    # the step of that last check
+        self._setup_parallel()
+
+# %% ../nbs/08_train.ipynb #5886aee4
+@patch
+def _setup_parallel(self:Trainer):
+    "Data parallelism under torchrun (a `WORLD_SIZE` > 1): join the process group, wrap the step in DDP; `compile` the networks if asked."
+    c, self.steps = self.cfg, _Steps(self.method)
+    if c.compile:                                        # in place: state-dict names stay those of the plain modules
+        for m in self.method.children():
+            if any(True for _ in m.parameters()): m.compile()
+    if self.world == 1: return
+    if c.batch_size % self.world:
+        raise ConfigError(f"a batch of {c.batch_size} cannot be shared by {self.world} processes", where="Trainer",
+                          fix=f"use a batch size divisible by {self.world} (the global batch is the profile's), or another --nproc.")
+    if not dist.is_initialized(): dist.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+    if self.device.type == "cuda": self.method = nn.SyncBatchNorm.convert_sync_batchnorm(self.method)   # batch statistics over the global batch
+    self.steps = DistributedDataParallel(_Steps(self.method), device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                                         find_unused_parameters=True)   # some methods leave a part unused on some steps
 
 # %% ../nbs/08_train.ipynb #e00eaed3
 @patch
@@ -141,33 +212,36 @@ def _lr_factor(self:Trainer, step:int) -> float:
 
 # %% ../nbs/08_train.ipynb #559e3818
 @patch
-def state_dict(self:Trainer) -> dict:
-    "Everything a resume needs: weights, optimiser, schedule, step, best, history, RNG state, configuration."
+def state_dict(self:Trainer, full:bool=True) -> dict:
+    "Everything a resume needs (`full`): weights, optimiser, schedule, step, best, history, RNG state, configuration; else the weights, step and identity alone."
+    sd = {"method": self.method.state_dict(), "step": self.step, "best": self.best, "config": asdict(self.cfg), "identity": self.identity}
+    if not full: return sd
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available(): rng["cuda"] = torch.cuda.get_rng_state_all()
-    return {"method": self.method.state_dict(), "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(),
-            "step": self.step, "best": self.best, "history": self.history, "rng": rng, "config": asdict(self.cfg),
-            "identity": self.identity}
+    return {**sd, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "history": self.history, "rng": rng}
 
 @patch
-def save(self:Trainer, name:str="last.pt"):
-    "Write the state atomically to `out/name` (nothing without `out`)."
-    if self.out is None: return None
-    with atomic_path(self.out/name) as tmp: torch.save(self.state_dict(), tmp)
+def save(self:Trainer, name:str="last.pt", full:bool=True):
+    "Write the state atomically to `out/name` (nothing without `out`, nor on a process other than rank 0); `full=False`: the weights alone."
+    if self.out is None or self.rank != 0: return None
+    with atomic_path(self.out/name) as tmp: torch.save(self.state_dict(full), tmp)
     return self.out/name
 
 @patch
 def load(self:Trainer, path):
-    "Restore everything saved by `save` (weights-only unpickling: a checkpoint cannot run code)."
+    "Restore what `save` wrote: everything from a full checkpoint (`last.pt`), the weights alone from `best.pt` (weights-only unpickling: a checkpoint cannot run code)."
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise DataError(f"cannot load the checkpoint ({e})", where=str(path),
                         fix="delete it to start afresh, or point at another run.") from e
     self._check_identity(sd.get("identity"), path)
-    try: self.method.load_state_dict(sd["method"]); self.opt.load_state_dict(sd["optimizer"])
+    try:
+        self.method.load_state_dict(sd["method"])
+        if "optimizer" in sd: self.opt.load_state_dict(sd["optimizer"])
     except (RuntimeError, KeyError, ValueError) as e:
         raise DataError(f"the checkpoint does not fit this method ({str(e).splitlines()[0]})", where=str(path),
                         fix="it was written by another method or an older gazekit: delete it to start afresh.") from e
+    if "optimizer" not in sd: return self                # selected weights: the run's own state stays as it is
     self.sched.load_state_dict(sd["scheduler"])
     self.step, self.best, self.history = sd["step"], sd["best"], sd["history"]
     torch.set_rng_state(sd["rng"]["torch"])
@@ -201,7 +275,7 @@ def _predict_batches(self:Trainer, ds, head, full_resolution:bool):
     for start in range(0, len(ds), self.eval_bs):
         idx = list(range(start, min(start + self.eval_bs, len(ds))))
         b = collate([ds[i] for i in idx])
-        bd = _to({k: v for k, v in b.items() if k != "mask"}, self.device, self.cfg.channels_last)
+        bd = _to({k: v for k, v in b.items() if k != "mask"}, self.device, self.channels_last)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
             logits = self.method.predict(bd, head=head).float()
         for j, i in enumerate(idx):
@@ -211,13 +285,13 @@ def _predict_batches(self:Trainer, ds, head, full_resolution:bool):
 # %% ../nbs/08_train.ipynb #1d5a9d03
 @patch
 @torch.no_grad()
-def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=None) -> dict:
-    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (where the source says its samples are slices)."
+def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=None, distances:bool=True) -> dict:
+    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (where the source says its samples are slices); `distances=False`: Dice and IoU only."
     ds = ds if ds is not None else self.eval_ds
     if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
     vols = ds.volume_groups()                             # 3-D volumes: {volume: its slices' indices in order}
     vol_of = {k: v for v, ks in (vols or {}).items() for k in ks}
-    agg = SegMetrics(num_classes=self.method.num_classes, spatial_dims=2 if vols is None else 3)
+    agg = SegMetrics(num_classes=self.method.num_classes, spatial_dims=2 if vols is None else 3, distances=distances)
     pending = {}
     with eval_mode(self.method):
         for i, pred, tgt in self._predict_batches(ds, head, full_resolution):
@@ -235,28 +309,26 @@ def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=Non
 @patch
 def _log(self:Trainer, rec:dict):
     self.history.append(rec)
-    if self.out is not None:
+    if self.out is not None and self.rank == 0:
         with open(self.out/"log.jsonl", "a") as f: f.write(json.dumps(rec) + "\n")
 
 @patch
 def _trim_log(self:Trainer):
     "After a resume, drop log lines written after the checkpoint (they will be written again)."
-    p = None if self.out is None else self.out/"log.jsonl"
+    p = None if self.out is None or self.rank != 0 else self.out/"log.jsonl"
     if p is None or not p.exists(): return
     keep = [l for l in p.read_text().splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
     with atomic_path(p) as tmp: tmp.write_text("".join(l + "\n" for l in keep))
 
 @patch
-def _train_step(self:Trainer, s:int) -> dict:
-    "One optimiser step at step `s`; returns the method's outputs."
+def _train_step(self:Trainer, s:int, batch:dict) -> dict:
+    "One optimiser step at step `s` on `batch` (from `step_loader`); returns the method's outputs. Nothing here waits for the device."
     c = self.cfg
-    batch = _to(training_batch(self.train_ds, c.batch_size, s, c.seed, self.method.labeled_fraction), self.device, c.channels_last)
+    batch = _to(batch, self.device, self.channels_last)
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp):
-        out = self.method.training_step(batch, s)
+        out = self.steps(batch, s)                       # the method's training_step (through DDP when data-parallel)
     loss = out["loss"]
-    if not torch.isfinite(loss):
-        raise GazeKitError(f"the loss became {loss.item()} at step {s}", where=type(self.method).__name__,
-                           fix="lower the learning rate, or enable grad_clip.")
+    self._nonfinite += ~torch.isfinite(loss.detach())    # counted on the device; looked at every log_every steps
     self.opt.zero_grad(set_to_none=True)
     loss.backward()
     if c.grad_clip: nn.utils.clip_grad_norm_(self.method.parameters(), c.grad_clip)
@@ -264,42 +336,74 @@ def _train_step(self:Trainer, s:int) -> dict:
     self.method.after_step(s)
     return out
 
+@patch
+def _check_finite(self:Trainer):
+    "A `GazeKitError` if any loss since the last check was not finite (one host synchronisation), before anything is logged or saved."
+    n = int(self._nonfinite.item())
+    if n:
+        raise GazeKitError(f"the loss was not finite at {n} of the steps {self._checked + 1}..{self.step}", where=type(self.method).__name__,
+                           fix="lower the learning rate, or enable grad_clip; no checkpoint was written after the last finite check.")
+    self._checked = self.step
+
+
 # %% ../nbs/08_train.ipynb #ba8d449e
 @patch
+def _scalars(self:Trainer, out:dict) -> dict:
+    "The step's scalar outputs as floats (one synchronisation), averaged over the processes when data-parallel."
+    keys = [k for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1]
+    if not keys: return {}
+    v = torch.stack([out[k].detach().float().reshape(()) for k in keys])
+    if self.world > 1: dist.all_reduce(v); v = v / self.world
+    return dict(zip(keys, v.tolist()))
+
+@patch
 def _after(self:Trainer, out:dict, t0:float, bar):
-    "Log, evaluate and checkpoint after a step, at their intervals."
-    c = self.cfg
-    if self.step % c.log_every == 0 or self.step == c.iterations:
-        rec = {"step": self.step, "lr": self.opt.param_groups[0]["lr"], "time": round(time.time() - t0, 3),
-               **{k: float(v.detach()) for k, v in out.items() if torch.is_tensor(v) and v.numel() == 1}}
+    "Log, evaluate (Dice alone: the selection metric) and checkpoint after a step, at their intervals; only rank 0 evaluates and writes."
+    c, last = self.cfg, self.step == self.cfg.iterations
+    log = self.step % c.log_every == 0 or last
+    evaluate = self.eval_ds is not None and (self.step % c.eval_every == 0 or last)
+    save = evaluate or bool(c.checkpoint_every and self.step % c.checkpoint_every == 0)
+    if log or save: self._check_finite()
+    if log:
+        rec = {"step": self.step, "lr": self.opt.param_groups[0]["lr"], "time": round(time.time() - t0, 3), **self._scalars(out)}
         self._log(rec)
         if bar is not None: bar.set_postfix(loss=f"{rec['loss']:.4f}")
-    if self.eval_ds is not None and (self.step % c.eval_every == 0 or self.step == c.iterations):
-        m = self.evaluate()
+    if self.rank != 0: return
+    if evaluate:
+        m = self.evaluate(distances=False)
         self._log({"step": self.step, "eval": {k: v for k, v in m.items() if k != "per_image"}})
         if self.best is None or m["dice"] > self.best["dice"]:
             self.best = {"step": self.step, "dice": float(m["dice"])}
-            self.save("best.pt")
-        self.save("last.pt")
-    elif c.checkpoint_every and self.step % c.checkpoint_every == 0: self.save("last.pt")
+            self.save("best.pt", full=False)
+    if save: self.save("last.pt")
+
+@patch
+def _agree_on_resume(self:Trainer, resume:bool) -> bool:
+    "Every process resumes, or none: rank 0 (which wrote `last.pt`) decides."
+    if self.world == 1: return resume
+    flag = [bool(resume)]; dist.broadcast_object_list(flag, src=0)
+    return flag[0]
 
 @patch
 def fit(self:Trainer, resume:bool=False, stop_at:int|None=None) -> dict:
     "Train to `cfg.iterations` (resuming from `out/last.pt` if `resume`); `stop_at` ends early, as an interruption would."
     c = self.cfg
-    if resume and self.out is not None and (self.out/"last.pt").exists():
+    if self._agree_on_resume(resume and self.out is not None and (self.out/"last.pt").exists()):
         self.load(self.out/"last.pt"); self._trim_log()
+    self._checked = self.step
     self.method.train()
     bar = None
-    if c.progress:
+    if c.progress and self.rank == 0:
         from tqdm.auto import tqdm
         bar = tqdm(total=c.iterations, initial=self.step, desc="train", dynamic_ncols=True)
-    t0 = time.time()
-    while self.step < c.iterations and (stop_at is None or self.step < stop_at):
-        out = self._train_step(self.step)
+    t0, stop = time.time(), min(c.iterations, c.iterations if stop_at is None else stop_at)
+    shard = None if self.world == 1 else (self.rank, self.world)
+    for batch in step_loader(self.train_ds, c, self.step, max(stop, self.step), self.method, self.device, shard):
+        out = self._train_step(self.step, batch)
         self.step += 1
         self._after(out, t0, bar)
         if bar is not None: bar.update(1)
     if bar is not None: bar.close()
-    if self.step >= c.iterations: self.save("last.pt")
+    if self.step >= c.iterations: self._check_finite(); self.save("last.pt")
+    if self.world > 1: dist.barrier()                     # nobody leaves while rank 0 still evaluates or writes
     return {"step": self.step, "best": self.best}

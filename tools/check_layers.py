@@ -27,6 +27,7 @@ LAYERS = {
     "runs": 8,
     "report": 9,
     "grid": 10,
+    "distributed": 10.5,                       # torchrun processes: each runs the grid's notebook executor or a trainer
     "cli": 11,
 }
 SKIP = {"", "_modidx"}                 # gazekit/__init__.py holds the version only

@@ -68,6 +68,13 @@ def after_step(self:Method, step:int):
     "Called by the trainer after each optimiser step (e.g. an EMA teacher update)."
 
 @patch
+def prepare_batch(self:Method, batch:dict, step:int) -> dict:
+    """Per-sample targets the method derives from the batch of step `step` (e.g. GradTrack's track maps), added to it.
+    Runs in the data pipeline: a DataLoader worker, on the CPU, before the batch moves to the device. It may read the
+    method's options, never its parameters (a worker holds a copy made when it started), and must depend on `(batch, step)` alone."""
+    return batch
+
+@patch
 def figures(self:Method, ds, n:int=3, device=None) -> dict:
     "The method's own figures for a run's records, `{name: matplotlib figure}`, on `n` samples of `ds`."
     return {}

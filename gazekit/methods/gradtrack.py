@@ -140,11 +140,17 @@ def predict(self:GradTrack, batch, head=None):
 
 # %% ../../nbs/13_methods.gradtrack.ipynb #db8e1252
 @patch
+def prepare_batch(self:GradTrack, batch, step):
+    "The track maps of the batch, built in the data pipeline (host work that would otherwise stall the step)."
+    if batch.get("fixations") is None or "image" not in batch: return batch
+    return {**batch, "tracks": self.track_targets(batch["fixations"], *batch["image"].shape[-2:], step)}
+
+@patch
 def training_step(self:GradTrack, batch, step):
     if batch.get("levels") is None or batch.get("fixations") is None:
         raise ConfigError("the batch has no gaze track", where="gradtrack", fix="use a dataset with gaze fixations (real or simulated).")
     x = batch["image"]
-    maps = self.track_targets(batch["fixations"], *x.shape[-2:], step, x.device)
+    maps = batch.get("tracks") or self.track_targets(batch["fixations"], *x.shape[-2:], step, x.device)   # made by the pipeline, or here
     force = self.attention is not None and self.training and bool(torch.rand(()) < self.forcing)
     out = self.forward_maps(x, given=maps if force else None)
     loss_out = bce_loss(out["logits"], batch["levels"][:, 0])
