@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install export check-sync nbtest pytest bench paper-smoke
+.PHONY: demo test install export check-sync nbtest pytest bench paper-smoke gpu-data gpu-check
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_consistency.py
 	$(PY) benchmarks/bench_darm.py
 	$(PY) benchmarks/bench_crf.py
+	$(PY) benchmarks/bench_pipeline.py
+
+## The compact copy of the real data the GPU check carries (.devdata/, ignored; from GAZEKIT_DATA or ../shared/data)
+gpu-data: $(STAMP)
+	$(PY) benchmarks/gpu_check.py --prepare
+
+## On a machine with an NVIDIA GPU: every method's paper-profile step (fp32/TF32, bf16), one complete run; reports/benchmarks/gpu.json
+gpu-check:
+	PYTHONPATH=. $(if $(wildcard $(PY)),$(PY),python3) benchmarks/gpu_check.py
 
 ## Every method once in the paper profile's shape (full width, 224², its batch), a few steps on the CPU: time and peak memory
 paper-smoke: $(STAMP)

@@ -1,0 +1,196 @@
+"""Benchmark: the training loop's own costs, side by side in one run (issue 20, item 3), on this machine's CPU.
+
+1. trainer overhead: `gazekit.train.Trainer.fit` against a bare PyTorch loop (the same method, initial weights,
+   batches, optimiser and schedule; no logging, no checks, no workers), one warm-up, then the three in rotating
+   order, median of the repeats.
+   Target: the Trainer at most 5 % slower. Also the Trainer with no worker (the loop's own bookkeeping alone).
+2. data throughput: images per second that ONE pipeline worker builds (each method's batch of the paper profile,
+   224², its gaze map and per-sample targets such as GradTrack's track maps), against the images per second of
+   the `full` training step at the same shape on this CPU: the pipeline must outpace the step.
+3. evaluation cost per checkpoint: an intermediate evaluation before (Dice, IoU, HD95, ASD at the original
+   resolution) and after (Dice and IoU, what selection uses) on the same test images and network.
+4. GazeMedSeg's cross-level consistency ("prop") against its two networks' forward and backward: the step with
+   consistency="none" against the full step (paper width 1.0, 224²; a smaller batch, which scales both alike).
+   Target: at most 30 % on top.
+
+Real data (Kvasir-SEG with GazeMedSeg's gaze; ACDC for the semi-supervised methods) where GAZEKIT_DATA points at it,
+else the embedded synthetic set (said in the record).
+
+    .venv/bin/python benchmarks/bench_pipeline.py [--quick] [--out reports/benchmarks]
+"""
+import argparse, json, math, os, platform, statistics, sys, time
+from pathlib import Path
+
+
+def _spec(**kw):
+    from gazekit.runs import resolve_run
+    return resolve_run(device="cpu", **kw)
+
+
+def _real(name):
+    root = os.environ.get("GAZEKIT_DATA")
+    return bool(root) and (Path(root) / name).is_dir()
+
+
+def trainer_overhead(a):
+    import torch
+    from gazekit.runs import build_data, build_method
+    from gazekit.train import Trainer, training_batch, _to
+    ds = "kvasir-seg" if _real("kvasir-seg") else ""
+    spec = _spec(dataset=ds, method="full", profile="quick", iterations=a.steps, eval_every=10**6)
+    data = build_data(spec)
+
+    def bare():
+        m = build_method(spec, data)
+        t = Trainer(m, data["train"], None, spec.train_config(progress=False))   # only to build the same optimiser and schedule
+        opt, sched, c = t.opt, t.sched, t.cfg
+        m.train()
+        t0 = time.perf_counter()
+        for s in range(c.iterations):
+            b = _to(training_batch(data["train"], c.batch_size, s, c.seed), "cpu")
+            loss = m.training_step(b, s)["loss"]
+            opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
+        return time.perf_counter() - t0, float(loss.detach())
+
+    def trainer(workers):
+        m = build_method(spec, data)
+        t = Trainer(m, data["train"], None, spec.train_config(progress=False, workers=workers))
+        t0 = time.perf_counter(); t.fit(); dt = time.perf_counter() - t0
+        return dt, t.history[-1]["loss"]
+
+    times = {"bare": [], "trainer": [], "trainer_no_worker": []}
+    losses = {}
+    runs = [("bare", bare), ("trainer", lambda: trainer(-1)), ("trainer_no_worker", lambda: trainer(0))]
+    bare()                                                           # warm-up (allocator, caches), not counted
+    for r in range(a.repeats):
+        for k, f in runs[r % 3:] + runs[:r % 3]:                     # the order rotates: none always goes first
+            dt, losses[k] = f(); times[k].append(dt)
+            print(f"  [{r + 1}/{a.repeats}] {k}: {dt:.2f} s", flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    from gazekit.train import resolve_workers
+    return {"dataset": spec.dataset, "profile": "quick", "size": spec.size, "batch_size": spec.batch_size, "width": spec.width,
+            "steps": a.steps, "repeats": a.repeats, "seconds": times, "median_s": med,
+            "trainer_workers": resolve_workers(-1, "cpu"),
+            "overhead": med["trainer"] / med["bare"] - 1, "overhead_no_worker": med["trainer_no_worker"] / med["bare"] - 1,
+            "final_loss": losses, "target_overhead_max": 0.05}
+
+
+def data_throughput(a):
+    import torch
+    from gazekit.methods.core import METHODS, load_methods
+    from gazekit.runs import build_data, build_method
+    from gazekit.train import StepBatches
+    load_methods()
+    rows = []
+    for name in sorted(METHODS):
+        semi = METHODS[name].supervision == "semi"
+        ds = ("acdc" if _real("acdc") else "") if semi else ("kvasir-seg" if _real("kvasir-seg") else "")
+        if a.quick: ds = ""
+        spec = _spec(dataset=ds, method=name, profile="paper", width=0.0625, iterations=1)   # a thin network: only its options matter here
+        data = build_data(spec)
+        m = build_method(spec, data)
+        prep = None if type(m).prepare_batch is METHODS["full"].prepare_batch else m.prepare_batch
+        sb = StepBatches(data["train"], spec.batch_size, spec.seed, m.labeled_fraction, prep)
+        sb[0]                                                          # warm: first reads of the memory-mapped cache
+        n = a.batches
+        t0 = time.perf_counter()
+        for s in range(1, n + 1): sb[s]
+        dt = time.perf_counter() - t0
+        rows.append({"method": name, "dataset": spec.dataset, "size": spec.size, "batch_size": spec.batch_size,
+                     "gaze_map": data["train"].gaze_map, "augment": data["train"].augment,
+                     "prepare_batch": prep is not None, "ms_per_batch": 1000 * dt / n,
+                     "images_per_s_per_worker": n * spec.batch_size / dt})
+        print(f"  {name:>12} ({spec.dataset}, {data['train'].gaze_map}): {rows[-1]['images_per_s_per_worker']:.0f} images/s per worker", flush=True)
+    # the training step at the same shape, full width, on this CPU
+    from gazekit.train import Trainer
+    spec = _spec(dataset="", method="full", profile="paper", iterations=2, eval_every=10**6, batch_size=4 if a.quick else 8,
+                 source_options=dict(n_train=16, n_test=2, size=224))
+    data = build_data(spec)
+    t = Trainer(build_method(spec, data), data["train"], None, spec.train_config(progress=False, workers=0, log_every=1))
+    t.fit(stop_at=1); t0 = time.perf_counter(); t.fit(); step = time.perf_counter() - t0
+    return {"per_method": rows, "full_step": {"size": spec.size, "batch_size": spec.batch_size, "width": spec.width,
+                                              "seconds": step, "images_per_s": spec.batch_size / step}}
+
+
+def eval_cost(a):
+    import torch
+    from gazekit.runs import build_data, build_method
+    from gazekit.train import Trainer
+    ds = "" if a.quick or not _real("kvasir-seg") else "kvasir-seg"
+    spec = _spec(dataset=ds, method="full", profile="quick", size=224, iterations=1)
+    data = build_data(spec)
+    t = Trainer(build_method(spec, data), data["train"], data["test"], spec.train_config(progress=False))
+    t._original_mask(data["test"], 0)
+    res = {"before": [], "after": []}
+    for r in range(a.repeats):
+        for k, dist in (("before", True), ("after", False)):
+            t0 = time.perf_counter(); m = t.evaluate(distances=dist); res[k].append(time.perf_counter() - t0)
+        print(f"  [{r + 1}/{a.repeats}] with distances {res['before'][-1]:.1f} s, Dice/IoU only {res['after'][-1]:.1f} s", flush=True)
+    med = {k: statistics.median(v) for k, v in res.items()}
+    return {"dataset": spec.dataset, "n_images": m["n_images"], "size": spec.size, "width": spec.width, "seconds": res,
+            "median_s": med, "ratio_after_over_before": med["after"] / med["before"]}
+
+
+def consistency_cost(a):
+    import torch
+    from gazekit.runs import build_data, build_method
+    from gazekit.train import Trainer
+    out = {}
+    bs = 2
+    for cons in ("none", "prop"):
+        spec = _spec(dataset="", method="gazemedseg", profile="paper", iterations=a.repeats + 1, eval_every=10**6, batch_size=bs,
+                     method_options={"consistency": cons}, source_options=dict(n_train=16, n_test=2, size=224),
+                     data_options={"gaze_map": "heatmap"})
+        data = build_data(spec)
+        t = Trainer(build_method(spec, data), data["train"], None, spec.train_config(progress=False, workers=0, log_every=1))
+        t.fit(stop_at=1)                                              # warm-up step
+        times = []
+        for s in range(2, a.repeats + 2):
+            t0 = time.perf_counter(); t.fit(stop_at=s); times.append(time.perf_counter() - t0)
+        out[cons] = times
+        print(f"  consistency={cons}: {statistics.median(times):.1f} s per step", flush=True)
+    med = {k: statistics.median(v) for k, v in out.items()}
+    return {"width": 1.0, "size": 224, "batch_size": bs, "seconds": out, "median_s": med,
+            "consistency_share": med["prop"] / med["none"] - 1, "target_max": 0.30}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes, synthetic data, for a check that it runs")
+    ap.add_argument("--steps", type=int, default=40); ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batches", type=int, default=10)
+    ap.add_argument("--parts", default="trainer,data,eval,consistency")
+    ap.add_argument("--out", default="reports/benchmarks", help="folder for pipeline.json ('' to not write it)")
+    a = ap.parse_args(argv)
+    if a.quick: a.steps, a.repeats, a.batches = 6, 1, 2
+    import torch
+    from gazekit.runs import git_commit
+    parts = a.parts.split(",")
+    rec = {"benchmark": "pipeline", "commit": git_commit(), "torch": torch.__version__, "python": platform.python_version(),
+           "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(), "quick": a.quick}
+    for name, f in (("trainer", trainer_overhead), ("data", data_throughput), ("eval", eval_cost), ("consistency", consistency_cost)):
+        if name in parts:
+            print(f"{name}:", flush=True); rec[name] = f(a)
+    ok = True
+    if "trainer" in rec:
+        o = rec["trainer"]; ok &= o["overhead"] <= 0.05
+        print(f"trainer overhead {100 * o['overhead']:+.1f} % with {o['trainer_workers']} worker(s), {100 * o['overhead_no_worker']:+.1f} % with none (target <= +5 %)")
+    if "data" in rec:
+        slowest = min(r["images_per_s_per_worker"] for r in rec["data"]["per_method"])
+        print(f"data: slowest method {slowest:.0f} images/s per worker; the full step on this CPU {rec['data']['full_step']['images_per_s']:.2f} images/s")
+        ok &= slowest > rec["data"]["full_step"]["images_per_s"]
+    if "eval" in rec:
+        e = rec["eval"]; print(f"evaluation per checkpoint: {e['median_s']['before']:.1f} s before, {e['median_s']['after']:.1f} s after ({e['n_images']} images)")
+    if "consistency" in rec:
+        c = rec["consistency"]; ok &= c["consistency_share"] <= 0.30
+        print(f"GazeMedSeg consistency: {100 * c['consistency_share']:+.1f} % on top of its two networks' step (target <= +30 %)")
+    rec["pass"] = bool(ok)
+    if a.out and not a.quick:
+        from gazekit.core import save_json
+        save_json(rec, Path(a.out) / "pipeline.json"); print(f"record: {Path(a.out) / 'pipeline.json'}")
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
