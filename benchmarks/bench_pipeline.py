@@ -3,7 +3,8 @@
 1. trainer overhead: `gazekit.train.Trainer.fit` against a bare PyTorch loop (the same method, initial weights,
    batches, optimiser and schedule; no logging, no checks, no workers), one warm-up, then the three in rotating
    order, median of the repeats.
-   Target: the Trainer at most 5 % slower. Also the Trainer with no worker (the loop's own bookkeeping alone).
+   Target: the Trainer (its default workers for this machine) at most 5 % slower. Also the Trainer with one worker
+   process, whatever the default: on a machine whose cores the step's own threads fill, what a worker costs.
 2. data throughput: images per second that ONE pipeline worker builds (each method's batch of the paper profile,
    224², its gaze map and per-sample targets such as GradTrack's track maps), against the images per second of
    the `full` training step at the same shape on this CPU: the pipeline must outpace the step.
@@ -58,9 +59,9 @@ def trainer_overhead(a):
         t0 = time.perf_counter(); t.fit(); dt = time.perf_counter() - t0
         return dt, t.history[-1]["loss"]
 
-    times = {"bare": [], "trainer": [], "trainer_no_worker": []}
+    times = {"bare": [], "trainer": [], "trainer_one_worker": []}
     losses = {}
-    runs = [("bare", bare), ("trainer", lambda: trainer(-1)), ("trainer_no_worker", lambda: trainer(0))]
+    runs = [("bare", bare), ("trainer", lambda: trainer(-1)), ("trainer_one_worker", lambda: trainer(1))]
     bare()                                                           # warm-up (allocator, caches), not counted
     for r in range(a.repeats):
         for k, f in runs[r % 3:] + runs[:r % 3]:                     # the order rotates: none always goes first
@@ -71,7 +72,7 @@ def trainer_overhead(a):
     return {"dataset": spec.dataset, "profile": "quick", "size": spec.size, "batch_size": spec.batch_size, "width": spec.width,
             "steps": a.steps, "repeats": a.repeats, "seconds": times, "median_s": med,
             "trainer_workers": resolve_workers(-1, "cpu"),
-            "overhead": med["trainer"] / med["bare"] - 1, "overhead_no_worker": med["trainer_no_worker"] / med["bare"] - 1,
+            "overhead": med["trainer"] / med["bare"] - 1, "overhead_one_worker": med["trainer_one_worker"] / med["bare"] - 1,
             "final_loss": losses, "target_overhead_max": 0.05}
 
 
@@ -157,7 +158,7 @@ def consistency_cost(a):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, synthetic data, for a check that it runs")
-    ap.add_argument("--steps", type=int, default=40); ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=40); ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--parts", default="trainer,data,eval,consistency")
     ap.add_argument("--out", default="reports/benchmarks", help="folder for pipeline.json ('' to not write it)")
@@ -174,7 +175,7 @@ def main(argv=None):
     ok = True
     if "trainer" in rec:
         o = rec["trainer"]; ok &= o["overhead"] <= 0.05
-        print(f"trainer overhead {100 * o['overhead']:+.1f} % with {o['trainer_workers']} worker(s), {100 * o['overhead_no_worker']:+.1f} % with none (target <= +5 %)")
+        print(f"trainer overhead {100 * o['overhead']:+.1f} % with {o['trainer_workers']} worker(s), {100 * o['overhead_one_worker']:+.1f} % with one (target <= +5 %)")
     if "data" in rec:
         slowest = min(r["images_per_s_per_worker"] for r in rec["data"]["per_method"])
         print(f"data: slowest method {slowest:.0f} images/s per worker; the full step on this CPU {rec['data']['full_step']['images_per_s']:.2f} images/s")
