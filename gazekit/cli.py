@@ -166,6 +166,14 @@ def _parser():
     r.add_argument("--methods", type=_csv(), required=True, help="comma-separated, e.g. full,gaze")
     r.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated (default: 0,1,2)")
     r.add_argument("--protocols", type=_csv(), default=None, help="paper, clean or paper,clean (default: each dataset's papers' protocol: paper; clean on ACDC)")
+    r.add_argument("--jobs", type=int, default=1, help="runs at once: on this machine one GPU (or one share of the cores) each; "
+                                                       "with --executor slurm the array's parallelism (default: 1)")
+    r.add_argument("--executor", default="local", choices=("local", "slurm", "submitit-local"),
+                   help="where the runs execute: this machine (default), a SLURM job array through submitit (requeued on "
+                        "preemption, resumed from last.pt), or submitit's local executor (the SLURM path, on this machine)")
+    r.add_argument("--cluster-option", dest="cluster", type=_kv, action="append", default=[], metavar="KEY=VALUE",
+                   help="a submitit setting for --executor slurm, e.g. slurm_partition=gpu, timeout_min=240, gpus_per_node=1, "
+                        "cpus_per_task=8 (repeatable)")
     _run_args(r)
     rp = sub.add_parser("report", help="rebuild tables and figures from run records",
                         description="Read REPORTS/runs/*/*/*/seed*/{metrics,config}.json and write summary.md, summary.csv, "
@@ -230,7 +238,8 @@ def main(argv=None) -> int:
             from gazekit.report import report
             reports = args.reports or str(Path("reports")/args.profile)
             g = run_grid(args.datasets, [(m, dict(args.method_options)) for m in args.methods], seeds=args.seeds, protocols=args.protocols,
-                         profile=args.profile, reports=reports, force=args.force, say=_say, **_params(args))
+                         profile=args.profile, reports=reports, force=args.force, say=_say, jobs=args.jobs, executor=args.executor,
+                         cluster=dict(args.cluster), **_params(args))
             w = report(reports)
             _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
             return 0 if (g.status == "ok").all() else 1

@@ -20,7 +20,8 @@ from .runs import resolve_run, run_dir, record_row, data_stamp
 from .report import report, record_problem
 
 # %% auto #0
-__all__ = ['train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'run_one', 'run_grid', 'run_demo']
+__all__ = ['EXECUTORS', 'train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'run_one', 'run_grid',
+           'job_slots', 'GridJob', 'cluster_executor', 'run_demo']
 
 # %% ../nbs/22_grid.ipynb #588da5bd
 def train_notebook() -> Path:
@@ -132,35 +133,201 @@ def run_one(out, progress:bool=False, fresh:bool=False, kernel:str|None=None, **
 # %% ../nbs/22_grid.ipynb #22f934cb
 def _listify(x): return [x] if isinstance(x, (str, int)) else list(x)
 
-def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
-    "One run of a grid: kept where it finished with the same identity, else run; any error becomes its failed row."
-    t0, out = time.time(), None
-    try:
-        out = run_dir(reports, spec.dataset, spec.label, spec.protocol, spec.seed)
-        old = read_json(out/"metrics.json")
-        if isinstance(old, dict) and old.get("status") == "ok" and record_problem(old) is None and not force:
-            why = _changed(read_json(out/"identity.json"), run_identity(spec))
-            if why is None:
-                say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")
-                return {**record_row(old), "run": str(out), "ran": False}
-            say(f"{head}: {why}: running again")
-        else: say(f"{head}: running ...")
-        res = run_one(out, fresh=force, **params)
-    except Exception as e: res = _failure(spec, e, t0, out or reports)
+def _kept(reports, head:str, spec, force:bool, say) -> tuple[Path, dict|None]:
+    "The run folder of `spec`, and its row where it finished before with the same identity (kept, not run again)."
+    out = run_dir(reports, spec.dataset, spec.label, spec.protocol, spec.seed)
+    old = read_json(out/"metrics.json")
+    if isinstance(old, dict) and old.get("status") == "ok" and record_problem(old) is None and not force:
+        why = _changed(read_json(out/"identity.json"), run_identity(spec))
+        if why is None:
+            say(f"{head}: done before (Dice {100 * float(old['test']['dice']):.2f}), kept")
+            return out, {**record_row(old), "run": str(out), "ran": False}
+        say(f"{head}: {why}: running again")
+    return out, None
+
+def _ran(res:dict, head:str, out, t0:float, say) -> dict:
+    "The grid's row of a run that was executed (ok or failed), said as it ends."
     if res["status"] == "ok": say(f"{head}: Dice {100 * res['test']['dice']:.2f} in {time.time() - t0:.0f} s")
-    else: say(f"{head}: FAILED ({res['error']})" + (f"; see {out/'train.ipynb'}" if out is not None else ""))
+    else: say(f"{head}: FAILED ({res['error']})" + (f"; see {Path(out)/'train.ipynb'}" if out is not None else ""))
     return {**record_row(res), "run": str(out) if out is not None else None, "ran": True}
 
+def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
+    "One run of a grid, in this process: kept where it finished with the same identity, else run; any error becomes its failed row."
+    t0, out = time.time(), None
+    try:
+        out, row = _kept(reports, head, spec, force, say)
+        if row is not None: return row
+        say(f"{head}: running ...")
+        res = run_one(out, fresh=force, **params)
+    except Exception as e: res = _failure(spec, e, t0, out or reports)
+    return _ran(res, head, out, t0, say)
+
+EXECUTORS = ("local", "slurm", "submitit-local")
+
 def run_grid(datasets, methods, seeds=(0,), protocols=None, profile:str="quick", reports=None,
-             force:bool=False, say=print, **params) -> pd.DataFrame:
-    "Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run. `protocols=None`: each dataset's papers' protocol."
+             force:bool=False, say=print, jobs:int=1, executor:str="local", cluster:dict|None=None, **params) -> pd.DataFrame:
+    """Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run,
+    in grid order. `protocols=None`: each dataset's papers' protocol. `jobs`: runs at once (`executor="local"`: on this machine,
+    one GPU or one share of the cores each; `"slurm"`: a job array through submitit, `cluster` its settings;
+    `"submitit-local"`: the same path on this machine, through submitit's local executor)."""
+    if executor not in EXECUTORS: raise ConfigError(f"unknown executor {executor!r}", fix=f"use one of {', '.join(EXECUTORS)}.")
+    if int(jobs) < 1: raise ConfigError(f"jobs must be at least 1 (got {jobs})", fix="give the number of runs to execute at once.")
     reports = Path(reports or Path("reports")/profile)
     methods = [(m, {}) if isinstance(m, str) else m for m in _listify(methods)]   # a method, or (method, options)
     grid = [dict(dataset=d, method=m, method_options=o, protocol=p, seed=s, profile=profile, **params)
             for d in _listify(datasets) for m, o in methods for p in (_listify(protocols) if protocols else [""]) for s in _listify(seeds)]
     specs = [resolve_run(**g) for g in grid]            # check every run before the first one starts
-    return pd.DataFrame([_grid_one(reports, f"[{k}/{len(grid)}] {s.dataset} {s.label} {s.protocol} seed{s.seed}", s, force, say, g)
-                         for k, (g, s) in enumerate(zip(grid, specs), 1)])
+    heads = [f"[{k}/{len(grid)}] {s.dataset} {s.label} {s.protocol} seed{s.seed}" for k, s in enumerate(specs, 1)]
+    if executor != "local": rows = _grid_submitit(reports, grid, specs, heads, force, say, int(jobs), executor, cluster or {})
+    elif jobs > 1: rows = _grid_parallel(reports, grid, specs, heads, force, say, int(jobs))
+    else: rows = [_grid_one(reports, h, s, force, say, g) for g, s, h in zip(grid, specs, heads)]
+    return pd.DataFrame(rows)
+
+
+# %% ../nbs/22_grid.ipynb #ecf2b5cf
+def _cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+
+def job_slots(jobs:int) -> list[dict]:
+    """The environment each of `jobs` concurrent runs gets on this machine: a GPU each where there are GPUs (round-robin over the
+    visible ones where the jobs outnumber them), and a disjoint share of the cores (`GAZEKIT_CPUS`; on a CPU-only machine also as many
+    torch threads); where the jobs outnumber the cores, one thread each and no pinning."""
+    import torch
+    gpus = []
+    if torch.cuda.is_available():
+        vis = os.environ.get("CUDA_VISIBLE_DEVICES")
+        gpus = [d.strip() for d in vis.split(",") if d.strip()] if vis else [str(k) for k in range(torch.cuda.device_count())]
+    cores, slots = _cores(), []
+    for k in range(jobs):
+        env = {"CUDA_VISIBLE_DEVICES": gpus[k % len(gpus)]} if gpus else {}
+        share = cores[k * len(cores) // jobs:(k + 1) * len(cores) // jobs] if len(cores) >= jobs else []
+        if share: env["GAZEKIT_CPUS"] = ",".join(map(str, share))
+        if not gpus: env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(max(len(share), 1))
+        slots.append(env)
+    return slots
+
+def _where(slot:dict) -> str:
+    gpu = f"GPU {slot['CUDA_VISIBLE_DEVICES']}" if slot.get("CUDA_VISIBLE_DEVICES") else ""
+    cpus = f"cores {slot['GAZEKIT_CPUS']}" if slot.get("GAZEKIT_CPUS") else ""
+    return ", ".join(x for x in (gpu, cpus, f"{slot['OMP_NUM_THREADS']} thread(s)" if "OMP_NUM_THREADS" in slot else "") if x) or "this machine"
+
+# %% ../nbs/22_grid.ipynb #24448590
+_JOB = "import sys; from gazekit.grid import _job_main; sys.exit(_job_main(sys.argv[1]))"
+
+def _job_main(out) -> int:
+    "The body of one run's process: pin it to `GAZEKIT_CPUS`, run the run of `out/.job.json`, leave its result in `out/.job-result.json`."
+    out = Path(out); job = read_json(out/".job.json")
+    cpus = os.environ.get("GAZEKIT_CPUS")
+    if cpus and hasattr(os, "sched_setaffinity"): os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+    res = run_one(out, fresh=job["fresh"], **job["params"])
+    save_json(res, out/".job-result.json")
+    return 0 if res["status"] == "ok" else 1
+
+def _kill_tree(p=None):
+    "Kill process `p` (default: this one's children alone) and everything it started: the notebook's kernel and its data workers."
+    import psutil
+    try:
+        me = psutil.Process(p.pid if p is not None else None)
+        procs = me.children(recursive=True) + ([me] if p is not None else [])
+    except psutil.NoSuchProcess: return
+    for q in procs:
+        with contextlib.suppress(psutil.NoSuchProcess): q.kill()
+    psutil.wait_procs(procs, timeout=10)
+
+def _run_process(out:Path, fresh:bool, params:dict, env:dict, running:set) -> dict:
+    "Execute one run in its own process with `env` added (its slot); its output into `out/job.log`; returns its result."
+    import subprocess, sys
+    out.mkdir(parents=True, exist_ok=True)
+    (out/".job-result.json").unlink(missing_ok=True)
+    save_json({"fresh": bool(fresh), "params": params}, out/".job.json")
+    with open(out/"job.log", "w") as log:
+        p = subprocess.Popen([sys.executable, "-c", _JOB, str(out)], env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=subprocess.STDOUT)
+        running.add(p)
+        try: rc = p.wait()
+        finally: running.discard(p)
+    res = read_json(out/".job-result.json")
+    if isinstance(res, dict): return res
+    raise GazeKitError(f"the run's process ended with exit status {rc} before it recorded a result", where=str(out/"job.log"),
+                       fix="read its log; a negative status is the signal that killed it (-9: killed, often for memory).")
+
+# %% ../nbs/22_grid.ipynb #e9956de6
+def _grid_parallel(reports, grid, specs, heads, force, say, jobs) -> list[dict]:
+    "The grid's runs, `jobs` at a time on this machine, each in its own process with one slot; rows in grid order."
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
+    free, running = queue.Queue(), set()
+    for s in job_slots(jobs): free.put(s)
+    def one(g, spec, head):
+        t0, out = time.time(), None
+        try:
+            out, row = _kept(reports, head, spec, force, say)
+            if row is not None: return row
+            slot = free.get()
+            try:
+                say(f"{head}: running on {_where(slot)} (log: {out/'job.log'}) ...")
+                res = _run_process(out, force, g, slot, running)
+            finally: free.put(slot)
+        except Exception as e:
+            res = _failure(spec, e, t0, out or reports)
+            if out is not None and out.is_dir():
+                with contextlib.suppress(OSError): save_json(res, out/"metrics.json")
+        return _ran(res, head, out, t0, say)
+    ex = ThreadPoolExecutor(jobs)
+    futures = [ex.submit(one, g, s, h) for g, s, h in zip(grid, specs, heads)]
+    try: return [f.result() for f in futures]
+    except BaseException:                                 # Ctrl-C: nothing new starts, what runs is stopped
+        for f in futures: f.cancel()
+        for p in list(running): _kill_tree(p)
+        raise
+    finally: ex.shutdown(wait=True, cancel_futures=True)
+
+# %% ../nbs/22_grid.ipynb #e45e0e39
+class GridJob:
+    "One run of a grid as a submitit job: calling it runs the run; on preemption or timeout submitit calls `checkpoint` and requeues it."
+    def __init__(self, out, fresh:bool, params:dict): self.out, self.fresh, self.params = str(out), bool(fresh), params
+    def __call__(self) -> dict: return run_one(self.out, fresh=self.fresh, **self.params)
+    def checkpoint(self, *args, **kwargs):
+        "Stop the notebook's kernel (the requeued job starts its own) and resubmit the run, never afresh: it continues from `last.pt`."
+        from submitit.helpers import DelayedSubmission
+        _kill_tree()
+        return DelayedSubmission(GridJob(self.out, False, self.params))
+
+def cluster_executor(reports, executor:str="slurm", jobs:int=1, **cluster):
+    "A submitit executor writing into `reports/.submitit/`: SLURM (`executor='slurm'`) or this machine (`'submitit-local'`); `cluster`: its settings."
+    try: import submitit
+    except ImportError:
+        raise ConfigError("the slurm executor needs submitit", fix="pip install submitit (it is in gazekit's dependencies; reinstall gazekit).") from None
+    import torch
+    ex = submitit.AutoExecutor(folder=Path(reports)/".submitit"/"%j", cluster="local" if executor == "submitit-local" else "slurm")
+    opts = {"name": "gazekit", "timeout_min": 240, "cpus_per_task": 8, "slurm_array_parallelism": jobs,
+            "gpus_per_node": 1 if executor == "slurm" or torch.cuda.is_available() else 0, **cluster}
+    ex.update_parameters(**opts)
+    return ex
+
+# %% ../nbs/22_grid.ipynb #5d4eb556
+def _grid_submitit(reports, grid, specs, heads, force, say, jobs, executor, cluster) -> list[dict]:
+    "The grid's unfinished runs as one job array (at most `jobs` at once), waited for; rows in grid order."
+    rows, todo = [None] * len(grid), []
+    for k, (spec, head) in enumerate(zip(specs, heads)):
+        t0, out = time.time(), None
+        try:
+            out, rows[k] = _kept(reports, head, spec, force, say)
+            if rows[k] is None: todo.append((k, out))
+        except Exception as e: rows[k] = _ran(_failure(spec, e, t0, out or reports), head, out, t0, say)
+    if not todo: return rows
+    ex = cluster_executor(reports, executor, jobs, **cluster)
+    with ex.batch():                                     # one array: the cluster schedules at most `jobs` of its tasks at once
+        subs = [(k, out, ex.submit(GridJob(out, force, grid[k]))) for k, out in todo]
+    for k, out, job in subs: say(f"{heads[k]}: submitted as job {job.job_id} (its log: {job.paths.stdout})")
+    for k, out, job in subs:
+        t0 = time.time()
+        try: res = job.result()
+        except Exception as e:                           # the job itself failed (not the run: run_one records that)
+            res = _failure(specs[k], e, t0, out)
+            with contextlib.suppress(OSError): save_json(res, Path(out)/"metrics.json")
+        rows[k] = _ran(res, heads[k], out, t0, say)
+    return rows
 
 # %% ../nbs/22_grid.ipynb #5470a1ff
 def run_demo(out="reports/demo", methods=None, seeds=(0,), profile:str="demo", say=print, force:bool=False) -> dict:

@@ -88,10 +88,10 @@ def training_batch(ds, batch_size:int, step:int, seed:int, labeled_fraction:floa
 
 # %% ../nbs/08_train.ipynb #ebe53a90
 def resolve_workers(workers:int, device) -> int:
-    "Worker processes for the batches: `workers` if >= 0; else from the machine: min(8, cores) beside a GPU, cores - 1 (at most 4) on a CPU, where the step itself needs the cores."
+    "Worker processes for the batches: `workers` if >= 0; else from the machine: min(8, cores) beside a GPU; on a CPU the cores torch's own threads leave free (at most 4), since there the step itself needs the cores: none on a 2-core machine with 2 threads, where a worker would only slow the step."
     if workers >= 0: return int(workers)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(8, cores) if torch.device(device).type == "cuda" else max(min(cores - 1, 4), 0)
+    return min(8, cores) if torch.device(device).type == "cuda" else max(min(cores - torch.get_num_threads(), 4), 0)
 
 class StepBatches(torch.utils.data.Dataset):
     "Item `s`: the batch of training step `s` (this process's `shard` of it), with the method's `prepare_batch` targets added."
