@@ -2,8 +2,10 @@
 
 1. trainer overhead: `gazekit.train.Trainer.fit` against a bare PyTorch loop (the same method, initial weights,
    batches, optimiser and schedule; no logging, no checks, no workers), one warm-up, then the three in rotating
-   order, median of the repeats.
-   Target: the Trainer (its default workers for this machine) at most 5 % slower. Also the Trainer with one worker
+   order, many short repeats. This machine's speed drifts by 10-20 % over minutes (a shared VM), so the overhead is
+   the median over repeats of each repeat's own ratio (Trainer / bare, run back to back), with a 95 % bootstrap
+   interval over the repeats; a ratio of medians taken minutes apart would carry the drift.
+   Target: the Trainer (its default workers for this machine) at most 5 % slower (the median ratio). Also the Trainer with one worker
    process, whatever the default: on a machine whose cores the step's own threads fill, what a worker costs.
 2. data throughput: images per second that ONE pipeline worker builds (each method's batch of the paper profile,
    224², its gaze map and per-sample targets such as GradTrack's track maps), against the images per second of
@@ -33,12 +35,20 @@ def _real(name):
     return bool(root) and (Path(root) / name).is_dir()
 
 
+def _bootstrap_median(xs, seed, n=2000):
+    "95 % percentile-bootstrap interval of the median of `xs`."
+    import random
+    rng = random.Random(seed)
+    meds = sorted(statistics.median(rng.choices(xs, k=len(xs))) for _ in range(n))
+    return [meds[int(0.025 * n)], meds[int(0.975 * n) - 1]]
+
+
 def trainer_overhead(a):
     import torch
     from gazekit.runs import build_data, build_method
     from gazekit.train import Trainer, training_batch, _to
     ds = "kvasir-seg" if _real("kvasir-seg") else ""
-    spec = _spec(dataset=ds, method="full", profile="quick", iterations=a.steps, eval_every=10**6)
+    spec = _spec(dataset=ds, method="full", profile="quick", iterations=a.trainer_steps, eval_every=10**6)
     data = build_data(spec)
 
     def bare():
@@ -63,16 +73,20 @@ def trainer_overhead(a):
     losses = {}
     runs = [("bare", bare), ("trainer", lambda: trainer(-1)), ("trainer_one_worker", lambda: trainer(1))]
     bare()                                                           # warm-up (allocator, caches), not counted
-    for r in range(a.repeats):
+    for r in range(a.trainer_repeats):
         for k, f in runs[r % 3:] + runs[:r % 3]:                     # the order rotates: none always goes first
             dt, losses[k] = f(); times[k].append(dt)
-            print(f"  [{r + 1}/{a.repeats}] {k}: {dt:.2f} s", flush=True)
+            print(f"  [{r + 1}/{a.trainer_repeats}] {k}: {dt:.2f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = {k: [t / b for t, b in zip(times[k], times["bare"])] for k in ("trainer", "trainer_one_worker")}
+    over = {k: statistics.median(v) - 1 for k, v in ratio.items()}
+    ci = {k: _bootstrap_median(v, a.seed) for k, v in ratio.items()}
     from gazekit.train import resolve_workers
     return {"dataset": spec.dataset, "profile": "quick", "size": spec.size, "batch_size": spec.batch_size, "width": spec.width,
-            "steps": a.steps, "repeats": a.repeats, "seconds": times, "median_s": med,
+            "steps": a.trainer_steps, "repeats": a.trainer_repeats, "seconds": times, "median_s": med,
             "trainer_workers": resolve_workers(-1, "cpu"),
-            "overhead": med["trainer"] / med["bare"] - 1, "overhead_one_worker": med["trainer_one_worker"] / med["bare"] - 1,
+            "ratios": ratio, "overhead": over["trainer"], "overhead_one_worker": over["trainer_one_worker"],
+            "overhead_ci95": [x - 1 for x in ci["trainer"]], "overhead_one_worker_ci95": [x - 1 for x in ci["trainer_one_worker"]],
             "final_loss": losses, "target_overhead_max": 0.05}
 
 
@@ -158,12 +172,16 @@ def consistency_cost(a):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, synthetic data, for a check that it runs")
-    ap.add_argument("--steps", type=int, default=40); ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=40, help="steps per run of the data, eval and consistency parts")
+    ap.add_argument("--trainer-steps", type=int, default=20, help="steps per repeat of the trainer part")
+    ap.add_argument("--repeats", type=int, default=5, help="repeats of the data, eval and consistency parts")
+    ap.add_argument("--trainer-repeats", type=int, default=12, help="repeats of the trainer part (short and many: see above)")
+    ap.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--parts", default="trainer,data,eval,consistency")
     ap.add_argument("--out", default="reports/benchmarks", help="folder for pipeline.json ('' to not write it)")
     a = ap.parse_args(argv)
-    if a.quick: a.steps, a.repeats, a.batches = 6, 1, 2
+    if a.quick: a.steps, a.repeats, a.batches, a.trainer_steps, a.trainer_repeats = 6, 1, 2, 4, 2
     import torch
     from gazekit.runs import git_commit
     parts = a.parts.split(",")
@@ -175,7 +193,9 @@ def main(argv=None):
     ok = True
     if "trainer" in rec:
         o = rec["trainer"]; ok &= o["overhead"] <= 0.05
-        print(f"trainer overhead {100 * o['overhead']:+.1f} % with {o['trainer_workers']} worker(s), {100 * o['overhead_one_worker']:+.1f} % with one (target <= +5 %)")
+        iv = lambda k: f"[{100 * o[k][0]:+.1f}, {100 * o[k][1]:+.1f}]"
+        print(f"trainer overhead {100 * o['overhead']:+.1f} % {iv('overhead_ci95')} with {o['trainer_workers']} worker(s), "
+              f"{100 * o['overhead_one_worker']:+.1f} % {iv('overhead_one_worker_ci95')} with one (target <= +5 %; 95 % intervals)")
     if "data" in rec:
         slowest = min(r["images_per_s_per_worker"] for r in rec["data"]["per_method"])
         print(f"data: slowest method {slowest:.0f} images/s per worker; the full step on this CPU {rec['data']['full_step']['images_per_s']:.2f} images/s")
