@@ -1,4 +1,4 @@
-"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `train`, `reproduce`, `report`.
+"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `gaze convert`, `train`, `reproduce`, `report`.
 
 Docs: https://gazekit.github.io/gazekit/cli.html.md"""
 
@@ -121,6 +121,18 @@ def _params(args) -> dict:
             for f in fields(RunSpec) if f.name not in _BY_COMMAND + ("method_options",)}
 
 # %% ../nbs/23_cli.ipynb #2a7ee867
+_FORMAT_ALIASES = {"gazemedseg": "gazemedseg-csv"}
+
+def _convert(args) -> int:
+    "`gazekit gaze convert`: only the options given are passed, so each format keeps its own defaults."
+    from gazekit.gaze_formats import convert_gaze
+    opts = {k: v for k, v in (("image_id", args.image_id), ("image_size", args.image_size), ("screen_rect", args.screen_rect),
+                                ("session", args.session), ("image_column", args.image_column)) if v is not None}
+    tracks, dropped = convert_gaze(args.src, _FORMAT_ALIASES.get(args.format, args.format), args.out, **opts, **dict(args.gaze_options))
+    n, off = sum(len(t) for t in tracks.values()), sum(dropped.values())
+    print(f"{n} fixations of {len(tracks)} image(s) from {args.src}" + (f" ({off} off the image, dropped)" if off else "") + f"; wrote {args.out}")
+    return 0
+
 def _parser():
     from gazekit.data import DATASETS
     p = argparse.ArgumentParser(prog="gazekit", description="gazekit: gaze-supervised medical image segmentation.")
@@ -148,6 +160,23 @@ def _parser():
     h.add_argument("--split", default="train"); h.add_argument("--out", required=True, help="output folder")
     h.add_argument("--sigma", type=float, default=None, help="blur sigma in canvas pixels (default: the dataset's)")
     h.add_argument("--mode", choices=("fast", "paper"), default="fast")
+    import gazekit.gaze_formats                        # registers the other eye trackers' formats
+    from gazekit.gaze import GAZE_FORMATS
+    cv = gz.add_parser("convert", help="convert a gaze file of another eye tracker into the GazeMedSeg fixation CSV",
+                       description="Read IN in --format and write its fixations, in image coordinates, as a GazeMedSeg fixation CSV "
+                                   "(positions normalised to the image, durations and starts in ms, the image size): the layout every "
+                                   "part of gazekit reads. Fixations off the image are dropped and counted.")
+    cv.add_argument("src", metavar="IN", help="the gaze file")
+    cv.add_argument("--format", required=True, choices=sorted(set(GAZE_FORMATS) | set(_FORMAT_ALIASES)), help="the file's format")
+    cv.add_argument("--out", required=True, metavar="OUT.csv", help="the GazeMedSeg CSV to write")
+    cv.add_argument("--image-id", default=None, help="the image's id, for a file holding one image's gaze")
+    cv.add_argument("--image-size", type=int, nargs=2, metavar=("W", "H"), default=None, help="the image's size in pixels, where the file lacks it")
+    cv.add_argument("--screen-rect", type=float, nargs=4, metavar=("L", "T", "W", "H"), default=None,
+                    help="where the image was on the screen: left, top, width, height (eyelink: screen pixels; gazepoint: screen fractions)")
+    cv.add_argument("--session", default=None, help="eyelink: the recording session to take, where several saw an image")
+    cv.add_argument("--image-column", default=None, help="the column naming each row's image (default: the format's)")
+    cv.add_argument("--option", dest="gaze_options", type=_kv, action="append", default=[], metavar="KEY=VALUE",
+                    help="any other option of the format, e.g. pixels_per_degree=36, detection=idt, minimum_duration=80")
     t = sub.add_parser("train", help="one training run (the training notebook, through papermill)",
                        description="Execute nbs/experiments/train.ipynb once; the executed notebook, metrics.json, config.json "
                                    "and figures go to REPORTS/runs/<dataset>/<method>/<protocol>/seed<k>/ (or --out).")
@@ -200,6 +229,7 @@ def main(argv=None) -> int:
             rep = check_dataset(args.dataset, args.root, decode=args.decode)
             print(json.dumps(rep, indent=2) if args.json else format_check(rep))
             return 0 if rep["ok"] else 1
+        elif args.cmd == "gaze" and args.gaze_cmd == "convert": return _convert(args)
         elif args.cmd == "gaze" and args.gaze_cmd == "heatmaps":
             n = write_heatmaps(args.dataset, args.root, args.out, args.split, args.sigma, args.mode)
             print(f"wrote {n} heatmaps to {args.out}")

@@ -18,8 +18,9 @@ from .core import GazeFormatError, DataError, ConfigError, Registry
 
 # %% auto #0
 __all__ = ['GAZEMEDSEG_COLUMNS', 'GAZE_FORMATS', 'register_gaze_format', 'Fixations', 'read_gazemedseg_csv',
-           'write_gazemedseg_csv', 'GazeReader', 'GazeMedSegCSV', 'read_gaze', 'write_gaze', 'resize_cubic', 'heatmap',
-           'levels', 'binary_dice', 'crf_refine', 'truncate', 'cumulative_tracks', 'track_weights']
+           'write_gazemedseg_csv', 'GazeReader', 'GazeMedSegCSV', 'read_gaze', 'gaze_reader', 'write_gaze',
+           'resize_cubic', 'heatmap', 'levels', 'binary_dice', 'crf_refine', 'truncate', 'cumulative_tracks',
+           'track_weights']
 
 # %% ../nbs/01_gaze.ipynb #1c19bb58
 @dataclass
@@ -84,29 +85,32 @@ def _bad_row(path, df, mask, msg, fix):
     i = int(np.flatnonzero(np.asarray(mask))[0])
     raise GazeFormatError(msg(df.iloc[i]), where=f"{path}, line {i + 2} (IMAGE={df['IMAGE'].iloc[i]})", fix=fix)
 
-def _read_table(path:Path) -> pd.DataFrame:
-    "The file as a table with every GazeMedSeg column and at least one row; else an error naming the file."
+def _read_table(path:Path, required=GAZEMEDSEG_COLUMNS, what:str="fixation CSV", **read_kw) -> pd.DataFrame:
+    """The delimited text file `path` (comma, tab or semicolon; UTF-8) as a table with the `required` columns and at least one
+    row; else an error naming the file. Every gaze reader starts here; `read_kw` go to `pd.read_csv`."""
+    path = Path(path)
     if not path.is_file():
         raise DataError("gaze file not found", where=str(path), fix="check the path, or the data root and its layout.")
     if path.stat().st_size == 0:
-        raise GazeFormatError("the file is empty", where=str(path), fix="re-download or re-export the fixation CSV.")
+        raise GazeFormatError("the file is empty", where=str(path), fix=f"re-download or re-export the {what}.")
     try:
         with path.open(encoding="utf-8-sig") as fh: head = fh.readline()    # a byte-order mark is allowed
         sep = next((s for s in (",", "\t", ";") if s in head), ",")          # spreadsheets export tabs or semicolons too
-        df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype={"IMAGE": str}, keep_default_na=True)
+        df = pd.read_csv(path, sep=sep, encoding="utf-8-sig", **({"dtype": {"IMAGE": str}} | read_kw))
     except UnicodeDecodeError as e:
         raise GazeFormatError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=str(path),
                               fix="save the file as UTF-8 (a spreadsheet's 'CSV UTF-8'), not UTF-16 or Latin-1.") from e
     except pd.errors.EmptyDataError as e:
-        raise GazeFormatError("the file is empty", where=str(path), fix="re-download or re-export the fixation CSV.") from e
+        raise GazeFormatError("the file is empty", where=str(path), fix=f"re-download or re-export the {what}.") from e
     except pd.errors.ParserError as e:
-        raise GazeFormatError(f"not a readable CSV ({e})", where=str(path), fix="check that this is the fixation CSV.") from e
-    missing = [c for c in GAZEMEDSEG_COLUMNS if c not in df.columns]
+        raise GazeFormatError(f"not a readable CSV ({e})", where=str(path), fix=f"check that this is the {what}.") from e
+    df.columns = [str(c).strip() for c in df.columns]                   # exports pad their headers with spaces
+    missing = [c for c in required if c not in df.columns]
     if missing:
         raise GazeFormatError(f"missing column(s) {', '.join(missing)}", where=str(path),
-                              fix=f"the file needs the columns {', '.join(GAZEMEDSEG_COLUMNS)}.")
+                              fix=f"a {what} has the columns {', '.join(required)}; this file has {', '.join(map(str, df.columns[:15]))}.")
     if len(df) == 0:
-        raise GazeFormatError("the file has a header but no fixations", where=str(path), fix="re-export the fixation CSV.")
+        raise GazeFormatError("the file has a header but no rows", where=str(path), fix=f"re-export the {what}.")
     return df
 
 # %% ../nbs/01_gaze.ipynb #a106c42d
@@ -176,6 +180,10 @@ class GazeReader:
     "One gaze file format: `read` a file into `{image id: Fixations}`, validating every row; `write` tracks back."
     suffixes: tuple = ()              # the file name endings of the format, e.g. (".csv",)
     description = ""
+    def __init__(self, **options):
+        "A format's reading options (the screen geometry, the image size, ...); a format without options takes none."
+        if options: raise ConfigError(f"the {self.name} format takes no options (got {', '.join(options)})", where=self.name,
+                                      fix="drop them, or choose the format they belong to.")
     def read(self, path, known_ids=None) -> dict[str, Fixations]: raise NotImplementedError
     def write(self, fixations:dict[str, Fixations], path, **kw):
         raise ConfigError(f"gazekit cannot write the {self.name} format", where=str(path), fix="write another format.")
@@ -188,9 +196,20 @@ class GazeMedSegCSV(GazeReader):
     def write(self, fixations, path, ext:str=".jpg"): write_gazemedseg_csv(fixations, path, ext=ext)
 
 # %% ../nbs/01_gaze.ipynb #48a82ae9
-def read_gaze(path, format:str, known_ids=None) -> dict[str, Fixations]:
-    "Read the gaze file `path` in the registered `format` into `{image id: Fixations}`; rows of images not in `known_ids` are refused."
-    return GAZE_FORMATS.lookup(format, str(path))().read(path, known_ids=known_ids)
+def read_gaze(path, format:str, known_ids=None, **options) -> dict[str, Fixations]:
+    """Read the gaze file `path` in the registered `format` into `{image id: Fixations}`; rows of images not in `known_ids` are
+    refused; `options` are the format's own (see each reader's signature)."""
+    return gaze_reader(format, str(path), **options).read(path, known_ids=known_ids)
+
+def gaze_reader(format:str, where=None, **options) -> GazeReader:
+    "The reader of the registered `format`, set up with its `options`; an option the format does not have is a `ConfigError` listing those it has."
+    import inspect
+    cls = GAZE_FORMATS.lookup(format, where)
+    known = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "options")]
+    if unknown := [k for k in options if k not in known]:
+        raise ConfigError(f"the {format} format has no option {', '.join(map(repr, unknown))}", where=where or format,
+                          fix=f"its options: {', '.join(known) or 'none'}.")
+    return cls(**options)
 
 def write_gaze(fixations:dict[str, Fixations], path, format:str, **kw):
     "Write `{image id: Fixations}` to `path` in the registered `format` (atomically)."

@@ -19,6 +19,7 @@ from .dataset import (
     IMAGENET_MEAN, IMAGENET_STD, normalize_image, flip_fixations, flip_sample, check_gaze_options, GazeSegDataset, collate,
     carve_validation, load_dataset)
 from .check import check_dataset, format_check
+import gazekit.gaze_formats                                   # the other eye trackers' formats join the gaze registry
 # every source registers itself when its module is imported: one module per dataset
 from .synthetic import Synthetic, make_synthetic_image
 from .kvasir import KvasirSEG, fit_kvasir, write_mini_kvasir
