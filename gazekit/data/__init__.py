@@ -9,7 +9,8 @@ __all__ = ['DATASETS', 'register_dataset', 'Source', 'MASK_RULES', 'read_image',
            'read_list', 'split_ids', 'stable_seed', 'embedded_dataset', 'IMAGENET_MEAN', 'IMAGENET_STD',
            'normalize_image', 'flip_fixations', 'flip_sample', 'check_gaze_options', 'GazeSegDataset', 'collate',
            'carve_validation', 'load_dataset', 'check_dataset', 'format_check', 'Synthetic', 'make_synthetic_image',
-           'KvasirSEG', 'fit_kvasir', 'write_mini_kvasir', 'NCIISBI', 'read_dicom', 'ISIC2018', 'ACDC', 'ACDC_LABELED']
+           'KvasirSEG', 'fit_kvasir', 'write_mini_kvasir', 'NCIISBI', 'read_dicom', 'ISIC2018', 'ACDC', 'ACDC_LABELED',
+           'Folder', 'write_example_folder']
 
 # %% ../../nbs/03_data.ipynb #ee633f86
 from .core import (
@@ -26,9 +27,10 @@ from .kvasir import KvasirSEG, fit_kvasir, write_mini_kvasir
 from .nci_isbi import NCIISBI, read_dicom
 from .isic2018 import ISIC2018
 from .acdc import ACDC, ACDC_LABELED
+from .folder import Folder, write_example_folder
 
 _all_ = ["DATASETS", "register_dataset", "Source", "MASK_RULES", "read_image", "read_mask", "image_size", "check_same_size",
          "read_list", "split_ids", "stable_seed", "embedded_dataset", "IMAGENET_MEAN", "IMAGENET_STD",
          "normalize_image", "flip_fixations", "flip_sample", "check_gaze_options", "GazeSegDataset", "collate", "carve_validation",
          "load_dataset", "check_dataset", "format_check", "Synthetic", "make_synthetic_image", "KvasirSEG",
-         "fit_kvasir", "write_mini_kvasir", "NCIISBI", "read_dicom", "ISIC2018", "ACDC", "ACDC_LABELED"]
+         "fit_kvasir", "write_mini_kvasir", "NCIISBI", "read_dicom", "ISIC2018", "ACDC", "ACDC_LABELED", "Folder", "write_example_folder"]

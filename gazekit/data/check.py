@@ -49,7 +49,7 @@ def check_dataset(name:str, root=None, splits=None, decode:bool=False) -> dict:
     prob = lambda kind, where, msg: rep["problems"].append({"kind": kind, "where": str(where), "message": msg})
     gaze = None
     if src.gaze_format is not None:
-        try: gaze = read_gaze(src.gaze_path(), src.gaze_format)        # unfiltered: unknown images are reported below
+        try: gaze = read_gaze(src.gaze_path(), src.gaze_format, **src.gaze_options)        # unfiltered: unknown images are reported below
         except GazeKitError as e: prob("gaze", src.gaze_path(), str(e))
     all_ids, shares = [], {}
     for sp in (splits or src.splits):

@@ -115,6 +115,7 @@ class Source:
     augmentation = "flips"                # its papers' training augmentation (gazekit.data.dataset.AUGMENTATIONS)
     paper_protocol = "paper"              # how its papers chose the checkpoint: "paper" (on test) or "clean" (on validation)
     gaze_format: str|None = None          # the registered format of its recorded gaze (gazekit.gaze.GAZE_FORMATS)
+    gaze_options: dict = {}               # that format's reading options (screen geometry, column names; gazekit.gaze_formats)
     labeled_shares: dict = {}             # semi-supervised shares by their papers' names, e.g. ACDC's {"5%": 68}
     profiles: dict = {}                   # run settings per profile, e.g. {"paper": {"size": 256}}
     needs_files = True                    # False: generated in memory (the demo's and the tests' dataset)
@@ -144,7 +145,7 @@ def all_gaze(self:Source) -> dict[str, Fixations]:
     "Its recorded gaze, `{image id: Fixations}`, read once through the reader of `gaze_format`; {} without recorded gaze."
     if self.gaze_format is None: return {}
     if getattr(self, "_gaze", None) is None:
-        self._gaze = read_gaze(self.gaze_path(), self.gaze_format, known_ids=self.known_ids())
+        self._gaze = read_gaze(self.gaze_path(), self.gaze_format, known_ids=self.known_ids(), **self.gaze_options)
     return self._gaze
 
 @patch
