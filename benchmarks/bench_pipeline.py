@@ -169,6 +169,41 @@ def consistency_cost(a):
             "consistency_share": med["prop"] / med["none"] - 1, "target_max": 0.30}
 
 
+def render(rec:dict) -> str:
+    "The record as the markdown summary written beside it (pipeline.md): every number read from the record."
+    pc = lambda v: f"{100 * v:+.1f} %"
+    L = [f"# The training loop's costs on this CPU", "",
+         f"Measured by `benchmarks/bench_pipeline.py` at commit `{rec['commit'][:10]}`, torch {rec['torch']}, Python {rec['python']}, "
+         f"{rec['cpu_count']} cores, {rec['threads']} torch threads. Verdict: **{'PASS' if rec['pass'] else 'FAIL'}**.", ""]
+    if o := rec.get("trainer"):
+        L += ["## Trainer against a bare PyTorch loop", "",
+              f"{o['dataset'] or 'synthetic'}, {o['size']}², batch {o['batch_size']}, {o['steps']} steps per repeat, {o['repeats']} paired repeats "
+              "(median of the per-repeat ratios, 95 % bootstrap interval over the repeats).", "",
+              "| loop | median s | overhead | 95 % interval |", "|---|---|---|---|",
+              f"| bare | {o['median_s']['bare']:.2f} | | |",
+              f"| Trainer, default workers ({o['trainer_workers']}) | {o['median_s']['trainer']:.2f} | {pc(o['overhead'])} | "
+              f"[{pc(o['overhead_ci95'][0])}, {pc(o['overhead_ci95'][1])}] |",
+              f"| Trainer, one worker | {o['median_s']['trainer_one_worker']:.2f} | {pc(o['overhead_one_worker'])} | "
+              f"[{pc(o['overhead_one_worker_ci95'][0])}, {pc(o['overhead_one_worker_ci95'][1])}] |", "",
+              f"Target: at most {pc(o['target_overhead_max'])}.", ""]
+    if d := rec.get("data"):
+        f = d["full_step"]
+        L += ["## Data pipeline against the step", "",
+              f"One worker's batches (paper profile) per second, against the `full` training step at {f['size']}², batch {f['batch_size']} "
+              f"on this CPU: {f['images_per_s']:.2f} images/s.", "", "| method | dataset | gaze map | images/s per worker | ms per batch |", "|---|---|---|---|---|"]
+        L += [f"| {r['method']} | {r['dataset'] or 'synthetic'} | {r['gaze_map']} | {r['images_per_s_per_worker']:.0f} | {r['ms_per_batch']:.1f} |" for r in d["per_method"]]
+        L += [""]
+    if e := rec.get("eval"):
+        L += ["## An intermediate evaluation", "",
+              f"{e['n_images']} test images of {e['dataset'] or 'synthetic'}: {e['median_s']['before']:.1f} s with HD95 and ASD at the original "
+              f"resolution (before), {e['median_s']['after']:.1f} s with Dice and IoU only (after): {e['ratio_after_over_before']:.2f} of the time.", ""]
+    if c := rec.get("consistency"):
+        L += ["## GazeMedSeg's cross-level consistency", "",
+              f"Paper width, {c['size']}², batch {c['batch_size']}: {c['median_s']['none']:.1f} s per step without, {c['median_s']['prop']:.1f} s with "
+              f"(\"prop\"): {pc(c['consistency_share'])} (target at most {pc(c['target_max'])}).", ""]
+    return "\n".join(L)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes, synthetic data, for a check that it runs")
@@ -178,9 +213,13 @@ def main(argv=None):
     ap.add_argument("--trainer-repeats", type=int, default=12, help="repeats of the trainer part (short and many: see above)")
     ap.add_argument("--seed", type=int, default=0, help="the bootstrap's seed")
     ap.add_argument("--batches", type=int, default=10)
+    ap.add_argument("--render", metavar="JSON", help="only write the markdown summary of an existing record beside it")
     ap.add_argument("--parts", default="trainer,data,eval,consistency")
     ap.add_argument("--out", default="reports/benchmarks", help="folder for pipeline.json ('' to not write it)")
     a = ap.parse_args(argv)
+    if a.render:
+        p = Path(a.render); p.with_suffix(".md").write_text(render(json.loads(p.read_text()))); print(f"wrote {p.with_suffix('.md')}")
+        return 0
     if a.quick: a.steps, a.repeats, a.batches, a.trainer_steps, a.trainer_repeats = 6, 1, 2, 4, 2
     import torch
     from gazekit.runs import git_commit
@@ -209,6 +248,7 @@ def main(argv=None):
     if a.out and not a.quick:
         from gazekit.core import save_json
         save_json(rec, Path(a.out) / "pipeline.json"); print(f"record: {Path(a.out) / 'pipeline.json'}")
+        (Path(a.out) / "pipeline.md").write_text(render(rec)); print(f"summary: {Path(a.out) / 'pipeline.md'}")
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 
