@@ -11,11 +11,12 @@ from __future__ import annotations
 import ast, sys
 from pathlib import Path
 
-# gaze -> gaze_formats -> simulate -> data -> models/losses -> methods -> train -> runs -> report -> grid -> cli
+# gaze -> gaze_formats -> saliency -> simulate -> data -> models/losses -> methods -> train -> runs -> report -> grid -> cli
 LAYERS = {
     "core": 0,
     "gaze": 1,
     "gaze_formats": 1.2,                       # other eye trackers' formats, read into the gaze registry
+    "saliency": 1.5,                           # saliency metrics of a gaze heatmap: core, gaze, NumPy and SciPy only
     "simulate": 2, "text": 2,
     "data.core": 3, "metrics": 3, "viz": 3,
     "data.*": 3.1,                             # one module per dataset source
