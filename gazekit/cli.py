@@ -1,4 +1,4 @@
-"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `gaze convert`, `train`, `reproduce`, `report`.
+"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `gaze convert`, `gaze saliency`, `train`, `reproduce`, `report`.
 
 Docs: https://gazekit.github.io/gazekit/cli.html.md"""
 
@@ -15,7 +15,7 @@ import numpy as np
 from .core import GazeKitError, atomic_path, inside
 
 # %% auto #0
-__all__ = ['gaze_demo', 'write_heatmaps', 'main']
+__all__ = ['gaze_demo', 'write_heatmaps', 'gaze_saliency', 'main']
 
 # %% ../nbs/23_cli.ipynb #627e84d2
 def gaze_demo(out="reports/demo", n_images:int=6, size:int=128, seed:int=0, thresholds=(0.5, 0.3), quiet:bool=False) -> dict:
@@ -81,6 +81,31 @@ def write_heatmaps(dataset:str, root, out, split:str="train", sigma:float|None=N
         with atomic_path(inside(out, out/f"{iid}.png")) as p: Image.fromarray((h * 255).round().astype(np.uint8)).save(p, format="PNG")
         n += 1
     return n
+
+# %% ../nbs/23_cli.ipynb #4ca2a861
+def gaze_saliency(dataset:str, root, split:str="test", out=None, sigma:float|None=None, mode:str="fast", progress:bool=True):
+    """How well each image's gaze heatmap covers its mask (`gazekit.viz.mask_scores`: CC, SIM, KLD, AUC-Judd), per image of `split`,
+    at the mask's resolution; a table (written to `out` as CSV when given) and its mean row."""
+    import pandas as pd
+    from gazekit.data import DATASETS
+    from gazekit.gaze import heatmap
+    from gazekit.viz import mask_scores
+    src = DATASETS.lookup(dataset, "gaze saliency")(root)
+    ids = src.ids(split)
+    if progress:
+        from tqdm.auto import tqdm; ids = tqdm(ids, desc=f"saliency {dataset}/{split}")
+    rows = []
+    for iid in ids:
+        f = src.fixations(iid)
+        if f is None: continue
+        m = src.mask(iid) > 0
+        sc = mask_scores(heatmap(f, size=m.shape, sigma=sigma or src.sigma, mode=mode), m)
+        if sc is not None: rows.append({"id": iid, "fixations": len(f), **sc})
+    if not rows: raise GazeKitError(f"no image of {dataset}/{split} has both gaze and a non-empty mask", where=dataset, fix="check the split and the data root.")
+    tab = pd.DataFrame(rows).set_index("id")
+    if out is not None:
+        with atomic_path(Path(out)) as p: tab.to_csv(p)
+    return tab
 
 # %% ../nbs/23_cli.ipynb #155526ef
 def _kv(text:str) -> tuple[str, object]:
@@ -162,6 +187,12 @@ def _parser():
     h.add_argument("--mode", choices=("fast", "paper"), default="fast")
     import gazekit.gaze_formats                        # registers the other eye trackers' formats
     from gazekit.gaze import GAZE_FORMATS
+    sa = gz.add_parser("saliency", help="score each image's gaze heatmap against its mask (CC, SIM, KLD, AUC-Judd)",
+                       description="Per image of a split: the gaze heatmap (the dataset's sigma, the mask's resolution) scored against the "
+                                   "mask with gazekit.saliency's metrics; prints the mean and writes the table with --out.")
+    sa.add_argument("root", help="the data root"); sa.add_argument("--dataset", required=True, choices=sorted(DATASETS))
+    sa.add_argument("--split", default="test"); sa.add_argument("--out", default=None, metavar="FILE.csv", help="write the per-image table")
+    sa.add_argument("--sigma", type=float, default=None, help="blur sigma in canvas pixels (default: the dataset's)")
     cv = gz.add_parser("convert", help="convert a gaze file of another eye tracker into the GazeMedSeg fixation CSV",
                        description="Read IN in --format and write its fixations, in image coordinates, as a GazeMedSeg fixation CSV "
                                    "(positions normalised to the image, durations and starts in ms, the image size): the layout every "
@@ -230,6 +261,12 @@ def main(argv=None) -> int:
             print(json.dumps(rep, indent=2) if args.json else format_check(rep))
             return 0 if rep["ok"] else 1
         elif args.cmd == "gaze" and args.gaze_cmd == "convert": return _convert(args)
+        elif args.cmd == "gaze" and args.gaze_cmd == "saliency":
+            tab = gaze_saliency(args.dataset, args.root, args.split, args.out, args.sigma)
+            print(f"{args.dataset}/{args.split}: the gaze heatmap against the mask, mean over {len(tab)} images "
+                  "(CC, SIM, AUC-Judd: higher is better; KLD: lower)")
+            print(tab.drop(columns="fixations").mean().round(4).to_string())
+            if args.out: print(f"wrote {args.out}")
         elif args.cmd == "gaze" and args.gaze_cmd == "heatmaps":
             n = write_heatmaps(args.dataset, args.root, args.out, args.split, args.sigma, args.mode)
             print(f"wrote {n} heatmaps to {args.out}")

@@ -25,7 +25,7 @@ from .gaze import Fixations, binary_dice, heatmap, levels, truncate
 
 # %% auto #0
 __all__ = ['LEVEL_COLORS', 'PANEL_TITLES', 'SCANPATH_NOTE', 'as_rgb', 'show_heatmap', 'show_mask', 'show_scanpath', 'show_levels',
-           'gaze_panel', 'gaze_grid', 'quantize_png', 'save_figure', 'GazeExplorer']
+           'gaze_panel', 'gaze_grid', 'quantize_png', 'save_figure', 'GazeExplorer', 'mask_scores']
 
 # %% ../nbs/04_viz.ipynb #299af23f
 def as_rgb(image) -> np.ndarray:
@@ -348,6 +348,14 @@ def _sample(self:GazeExplorer, index):
         self._cache[("s", index)] = (s, _resize(s["image"], size), None if m is None else _resize(np.asarray(m) > 0, size))
     return self._cache[("s", index)]
 
+def mask_scores(heat:np.ndarray, mask) -> dict|None:
+    """How well a heatmap covers a mask (`gazekit.saliency`): CC, SIM, KLD against the mask as a map, AUC-Judd with its pixels as the
+    positives; None where either is empty (nothing to score)."""
+    from gazekit.saliency import auc_judd, saliency_scores
+    m = np.asarray(mask) > 0
+    if not m.any() or m.all() or not np.asarray(heat).max() > 0: return None
+    return {**saliency_scores(heat, mask=m), "auc_judd": auc_judd(heat, m)}
+
 @patch
 def render(self:GazeExplorer, **state) -> Figure:
     "Draw the figure for `state` (any of index, sigma, thresholds, mode, scanpath, time; the rest from the widgets)."
@@ -368,7 +376,10 @@ def render(self:GazeExplorer, **state) -> Figure:
     show_levels(img, levels(heat, th), th, ax=a2, mask=m)
     t_end = (full.start + full.duration).max() - full.start.min() if len(full) else 0.0
     a0.set_title(f"{len(fix)} of {len(full)} fixations" + (" (scanpath)" if st["scanpath"] else ""), fontsize=9)
-    a1.set_title(f"heatmap (sigma={st['sigma']:g}, {st['mode']})", fontsize=9)
+    sc = mask_scores(heat, m) if m is not None else None
+    a1.set_title(f"heatmap (sigma={st['sigma']:g}, {st['mode']})" + ("" if sc is None else
+                 f"\nvs mask: CC {sc['cc']:.2f}, SIM {sc['sim']:.2f}, KLD {sc['kld']:.2f}, AUC {sc['auc_judd']:.2f}"), fontsize=9)
+    fig.gazekit_scores = sc
     a2.set_title("levels " + ", ".join(f"{t:g}" for t in th), fontsize=9)
     fig.suptitle(f"{s.get('id', st['index'])}: first {st['time']:.0%} of {t_end / 1000:.1f} s viewing", fontsize=10)
     return fig
@@ -380,6 +391,7 @@ def _redraw(self:GazeExplorer, change=None):
     png = _png_bytes(fig, self.dpi)
     plt.close(fig)                       # drawn into a PNG: the figure is no longer needed by pyplot
     self.figure, self.png, self.n_draws = fig, png, self.n_draws + 1
+    self.scores = fig.gazekit_scores                # the heatmap against the mask, as the figure shows (None without a mask)
     self.info.value = f"<small>{' | '.join(f'{k}={v}' for k, v in self.state.items())}</small>"
     self.out.outputs = ({"output_type": "display_data", "metadata": {},
                          "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<gaze figure>"}},)
