@@ -1,4 +1,4 @@
-"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `gaze convert`, `gaze saliency`, `train`, `reproduce`, `report`.
+"""The `gazekit` command: `demo`, `data check`, `gaze heatmaps`, `gaze convert`, `gaze saliency`, `train`, `reproduce`, `report`, `predict`, `export`.
 
 Docs: https://gazekit.github.io/gazekit/cli.html.md"""
 
@@ -145,6 +145,40 @@ def _params(args) -> dict:
     return {f.name: dict(getattr(args, f.name)) if f.name in _KV_FLAGS else getattr(args, f.name)
             for f in fields(RunSpec) if f.name not in _BY_COMMAND + ("method_options",)}
 
+# %% ../nbs/23_cli.ipynb #130bf297
+def _predict_commands(sub):
+    "The subcommands `predict` and `export` (`gazekit.predict`)."
+    pr = sub.add_parser("predict", help="segment image files with a finished run's selected weights",
+                        description="Predict each image (PNG, JPEG, TIFF, ...; grey or RGB; a folder: its image files) with RUN_DIR's "
+                                    "best.pt, prepared as the run's dataset prepares its images; write <stem>_mask.png, "
+                                    "<stem>_overlay.png and predictions.csv into --out.")
+    pr.add_argument("run", metavar="RUN_DIR", help="a finished run folder (config.json, metrics.json, best.pt)")
+    pr.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or folders of them")
+    pr.add_argument("--out", required=True, help="the output folder")
+    pr.add_argument("--masks", default=None, help="a folder of ground-truth masks named like the images (same stem): each one's Dice")
+    pr.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
+    ex = sub.add_parser("export", help="write a run's network as TorchScript or ONNX",
+                        description="Write RUN_DIR's network (its selected weights, the prediction its evaluation scored) to PATH, "
+                                    "and PATH.json saying what its input must be; checked against PyTorch.")
+    ex.add_argument("run", metavar="RUN_DIR", help="a finished run folder")
+    ex.add_argument("path", metavar="PATH", help="the file to write, e.g. model.pt or model.onnx")
+    ex.add_argument("--format", choices=("torchscript", "onnx"), default=None, help="default: onnx for a PATH ending in .onnx, else torchscript")
+    for a in (pr, ex): a.add_argument("--head", default=None, help="another prediction of a method with several (e.g. FGI's teacher)")
+
+def _predict_main(args) -> int:
+    "`gazekit predict` and `gazekit export`; the exit status."
+    from gazekit.predict import export_model, image_files, load_run, predict_images
+    if args.cmd == "export":
+        fmt = args.format or ("onnx" if Path(args.path).suffix.lower() == ".onnx" else "torchscript")
+        p = export_model(load_run(args.run, device="cpu"), args.path, format=fmt, head=args.head)
+        _say(f"wrote {p} ({fmt}) and {p.name}.json (its input and output)"); return 0
+    df = predict_images(load_run(args.run, device=args.device), image_files(args.images), args.out, masks=args.masks, head=args.head)
+    failed, dice = df[df["error"] != ""], df["dice"].dropna()
+    for e in failed["error"]: _say(f"FAILED: {e}")               # each error names its file
+    _say(f"{len(df) - len(failed)} of {len(df)} images predicted into {args.out}"
+         + (f"; mean Dice {100 * dice.mean():.2f}% over the {len(dice)} with a mask" if len(dice) else ""))
+    return 1 if len(failed) else 0
+
 # %% ../nbs/23_cli.ipynb #2a7ee867
 _FORMAT_ALIASES = {"gazemedseg": "gazemedseg-csv"}
 
@@ -239,6 +273,7 @@ def _parser():
                         description="Read REPORTS/runs/*/*/*/seed*/{metrics,config}.json and write summary.md, summary.csv, "
                                     "results.csv and dice.png into REPORTS.")
     rp.add_argument("reports", help="a reports folder, e.g. reports/quick")
+    _predict_commands(sub)
     return p
 
 # %% ../nbs/23_cli.ipynb #b157199d
@@ -314,6 +349,7 @@ def main(argv=None) -> int:
             from gazekit.report import report
             w = report(args.reports)
             _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
+        elif args.cmd in ("predict", "export"): return _predict_main(args)
         else:
             p.print_help(); return 2
     except GazeKitError as e:

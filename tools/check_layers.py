@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast, sys
 from pathlib import Path
 
-# gaze -> gaze_formats -> saliency -> simulate -> data -> models/losses -> methods -> train -> runs -> report -> grid -> cli
+# gaze -> gaze_formats -> saliency -> simulate -> data -> models/losses -> methods -> train -> runs -> predict -> report -> grid -> cli
 LAYERS = {
     "core": 0,
     "gaze": 1,
@@ -27,6 +27,7 @@ LAYERS = {
     "methods.*": 6,
     "train": 7,
     "runs": 8,
+    "predict": 8.5,                            # a finished run on new images, and its export
     "report": 9,
     "grid": 10,
     "distributed": 10.5,                       # torchrun processes: each runs the grid's notebook executor or a trainer
