@@ -85,7 +85,7 @@ def _bad_row(path, df, mask, msg, fix):
     i = int(np.flatnonzero(np.asarray(mask))[0])
     raise GazeFormatError(msg(df.iloc[i]), where=f"{path}, line {i + 2} (IMAGE={df['IMAGE'].iloc[i]})", fix=fix)
 
-def _read_table(path:Path, required=GAZEMEDSEG_COLUMNS, what:str="fixation CSV", **read_kw) -> pd.DataFrame:
+def _read_table(path:Path, required=GAZEMEDSEG_COLUMNS, what:str="fixation CSV", rows:str="fixations", **read_kw) -> pd.DataFrame:
     """The delimited text file `path` (comma, tab or semicolon; UTF-8) as a table with the `required` columns and at least one
     row; else an error naming the file. Every gaze reader starts here; `read_kw` go to `pd.read_csv`."""
     path = Path(path)
@@ -110,7 +110,7 @@ def _read_table(path:Path, required=GAZEMEDSEG_COLUMNS, what:str="fixation CSV",
         raise GazeFormatError(f"missing column(s) {', '.join(missing)}", where=str(path),
                               fix=f"a {what} has the columns {', '.join(required)}; this file has {', '.join(map(str, df.columns[:15]))}.")
     if len(df) == 0:
-        raise GazeFormatError("the file has a header but no rows", where=str(path), fix=f"re-export the {what}.")
+        raise GazeFormatError(f"the file has a header but no {rows}", where=str(path), fix=f"re-export the {what}.")
     return df
 
 # %% ../nbs/01_gaze.ipynb #a106c42d

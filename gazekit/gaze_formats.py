@@ -287,7 +287,7 @@ class RawSamples(_Reader):
             raise ConfigError("the thresholds are in degrees, and the pixels per degree are not known", where=str(path),
                               fix="give pixels_per_degree= (--option pixels_per_degree=36): image pixels per degree of visual angle.")
         c = self.cols
-        df = _read_table(path, (c["t"], c["x"], c["y"]) + (() if self.image_id else (c["image"],)), "gaze sample table", dtype=str)
+        df = _read_table(path, (c["t"], c["x"], c["y"]) + (() if self.image_id else (c["image"],)), "gaze sample table", rows="samples", dtype=str)
         h, w = _size(self.image_size, str(path))
         t = _numbers(df, c["t"], path, "a time") * (1000.0 if self.time_unit == "s" else 1.0)
         xs = pd.to_numeric(df[c["x"]], errors="coerce").to_numpy(np.float64)      # a lost sample (blink) is empty: NaN, kept as a gap
