@@ -95,7 +95,14 @@ def ids(self:Folder, split:str) -> list[str]:
         if missing := [i for i in ids if i not in self.images]:
             raise DataError(f"{len(missing)} listed id(s) have no image, e.g. {missing[0]!r}", where=str(p),
                             fix="list ids of files in images/ (the file name without its extension).")
+        for other in {"train", "val", "test"} - {split}:
+            if (q := self.dir/"splits"/f"{other}.txt").is_file() and (both := sorted(set(ids) & set(read_list(q)))):
+                raise DataError(f"{len(both)} id(s) are in both {split}.txt and {other}.txt, e.g. {both[0]!r}", where=str(p),
+                                fix="a sample belongs to one split: an image in training and test would score its own training.")
         return ids
+    if lists := sorted(q.name for q in (self.dir/"splits").glob("*.txt")) if (self.dir/"splits").is_dir() else []:
+        raise DataError(f"splits/ holds {', '.join(lists)} but not {split}.txt", where=str(self.dir/"splits"),
+                        fix="give both train.txt and test.txt (a list beside a random draw could overlap it), or remove splits/.")
     ids = sorted(self.images)
     perm = np.random.default_rng(0).permutation(len(ids)); cut = int(round((1 - self.test_fraction) * len(ids)))
     return [ids[i] for i in sorted(perm[:cut] if split == "train" else perm[cut:])]
