@@ -30,7 +30,7 @@ check-sync: $(STAMP)
 	@$(PY) tools/check_sync.py
 
 nbtest: $(STAMP)
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	GAZEKIT_FAST=1 $(BIN)/nbdev-test --n-workers 2 --timing   # the tutorials in their fast mode (gazekit.teach.fast_mode)
 
 pytest: $(STAMP)
 	$(PY) -m pytest -q -ra tests

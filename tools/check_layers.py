@@ -22,6 +22,7 @@ LAYERS = {
     "data.*": 3.1,                             # one module per dataset source
     "data.dataset": 3.2, "data.check": 3.2,    # a source's samples, a dataset's check: sources stay below them
     "data": 3.5,                               # the package's front: it imports every source
+    "teach": 3.6,                              # what the workshop notebooks share: fast mode, their dataset, exercise checks
     "models": 4, "losses": 4,
     "methods": 5, "methods.core": 5,
     "methods.*": 6,
