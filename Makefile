@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_darm.py
 	$(PY) benchmarks/bench_crf.py
 	$(PY) benchmarks/bench_pipeline.py
+	$(PY) benchmarks/bench_explorer.py
 
 ## The compact copy of the real data the GPU check carries (.devdata/, ignored; from GAZEKIT_DATA or ../shared/data)
 gpu-data: $(STAMP)

@@ -179,6 +179,31 @@ def _predict_main(args) -> int:
          + (f"; mean Dice {100 * dice.mean():.2f}% over the {len(dice)} with a mask" if len(dice) else ""))
     return 1 if len(failed) else 0
 
+# %% ../nbs/23_cli.ipynb #33dadf6a
+def _explore_command(sub):
+    "The subcommand `explore` (`gazekit.explore`): the explorer as a web page, served by Voila on this machine."
+    e = sub.add_parser("explore", help="open the gaze explorer as a web page (with trained runs' predictions beside the gaze)",
+                       description="Serve the gaze explorer of a dataset split on http://127.0.0.1:PORT/ (Voila): sliders for the image, "
+                                   "the viewing time, sigma and the thresholds; with --run, each run's prediction and its Dice per image.")
+    e.add_argument("root", nargs="?", default=None, metavar="ROOT", help="the data root (default: $GAZEKIT_DATA)")
+    e.add_argument("--dataset", default=None, help="a registered dataset (default: the first run's, else the embedded synthetic set)")
+    e.add_argument("--run", action="append", default=[], metavar="RUN_DIR", help="a finished run folder (repeat for several models)")
+    e.add_argument("--split", default="test", help="the split to show (default: test)")
+    e.add_argument("-n", "--images", type=int, default=24, help="how many images (default: 24)")
+    e.add_argument("--order", choices=("dice", "disagreement"), default=None, help="with runs: hardest images first, or where the models differ most")
+    e.add_argument("--port", type=int, default=8866, help="the port (default: 8866; 0: any free one)")
+    e.add_argument("--no-browser", action="store_true", help="do not open a browser")
+
+def _explore_main(args) -> int:
+    "`gazekit explore`: start Voila, say where the page is, serve until Ctrl-C."
+    from gazekit.explore import serve
+    p, url = serve(port=args.port, open_browser=not args.no_browser, dataset=args.dataset, root=args.root, runs=args.run,
+                   split=args.split, n=args.images, order=args.order)
+    _say(f"gazekit explore: {url} (Ctrl-C stops it)")
+    try: return p.wait()
+    except KeyboardInterrupt:
+        p.terminate(); p.wait(10); return 0
+
 # %% ../nbs/23_cli.ipynb #2a7ee867
 _FORMAT_ALIASES = {"gazemedseg": "gazemedseg-csv"}
 
@@ -274,6 +299,7 @@ def _parser():
                                     "results.csv and dice.png into REPORTS.")
     rp.add_argument("reports", help="a reports folder, e.g. reports/quick")
     _predict_commands(sub)
+    _explore_command(sub)
     return p
 
 # %% ../nbs/23_cli.ipynb #b157199d
@@ -287,7 +313,7 @@ def main(argv=None) -> int:
         if args.cmd == "demo":
             from gazekit.grid import run_demo
             gaze_demo(args.out, n_images=args.n_images, seed=args.seed)
-            res = run_demo(args.out, methods=args.methods, profile=args.profile, force=args.force, say=_say)
+            res = run_demo(args.out, methods=args.methods, profile=args.profile, force=args.force, say=_say, progress=True)
             _say(Path(res["markdown"]).read_text())
             return 0 if (res["grid"].status == "ok").all() else 1
         elif args.cmd == "data" and args.data_cmd == "check":
@@ -332,7 +358,7 @@ def main(argv=None) -> int:
                 _say(f"test Dice {100 * res['test']['dice']:.2f}%; records in {args.out}" if ok else f"FAILED: {res['error']}")
                 return 0 if ok else 1
             g = run_grid(args.dataset, [(args.method, dict(args.method_options))], seeds=[args.seed], protocols=[args.protocol],
-                         profile=args.profile, reports=args.reports, force=args.force, say=_say, **_params(args))
+                         profile=args.profile, reports=args.reports, force=args.force, say=_say, progress=True, **_params(args))
             _say(f"records in {g.run[0]}")
             return 0 if (g.status == "ok").all() else 1
         elif args.cmd == "reproduce":
@@ -341,7 +367,7 @@ def main(argv=None) -> int:
             reports = args.reports or str(Path("reports")/args.profile)
             g = run_grid(args.datasets, [(m, dict(args.method_options)) for m in args.methods], seeds=args.seeds, protocols=args.protocols,
                          profile=args.profile, reports=reports, force=args.force, say=_say, jobs=args.jobs, executor=args.executor,
-                         cluster=dict(args.cluster), **_params(args))
+                         cluster=dict(args.cluster), progress=True, **_params(args))
             w = report(reports)
             _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
             return 0 if (g.status == "ok").all() else 1
@@ -350,6 +376,7 @@ def main(argv=None) -> int:
             w = report(args.reports)
             _say(Path(w["markdown"]).read_text()); _say(f"wrote {', '.join(str(v) for v in w.values())}")
         elif args.cmd in ("predict", "export"): return _predict_main(args)
+        elif args.cmd == "explore": return _explore_main(args)
         else:
             p.print_help(); return 2
     except GazeKitError as e:

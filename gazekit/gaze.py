@@ -245,12 +245,21 @@ def _canvas_points(v:np.ndarray, canvas:int) -> np.ndarray:
     "Canvas index of normalised coordinates, as the released code places them (round(v*canvas)-1), kept on the canvas."
     return np.clip(np.round(v * canvas).astype(np.int64) - 1, 0, canvas - 1)
 
-@functools.lru_cache(maxsize=8)
-def _blur_matrix(n:int, sigma:float) -> np.ndarray:
-    "(n, n): column p is a unit point at p blurred by `gaussian_filter1d(mode='reflect', truncate=4)`; computed once, then cached."
-    m = ndimage.gaussian_filter1d(np.eye(n), float(sigma), axis=0, mode="reflect", truncate=4.0)
-    m.flags.writeable = False
-    return m
+def _blur_rows(n:int, sigma:float, points:np.ndarray, truncate:float=4.0) -> np.ndarray:
+    """(len(points), n): row k is a unit point at `points[k]` on a line of `n` pixels blurred as
+    `gaussian_filter1d(mode='reflect', truncate=4)` does it, computed for these points alone (no n x n matrix)."""
+    sigma = float(sigma)
+    r = int(truncate * sigma + 0.5)
+    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2); k /= k.sum()       # scipy's kernel
+    p, q = np.asarray(points, np.int64)[:, None], np.arange(n)[None]
+    out = np.zeros((p.shape[0], n))
+    # 'reflect' mirrors the line about its ends (d c b a | a b c d | d c b a): the point lives on at p + 2nj and at -1 - p + 2nj
+    for j in range(-(r // (2 * n)) - 1, r // (2 * n) + 2):
+        for e in (p + 2 * n * j, -1 - p + 2 * n * j):
+            d = e - q
+            near = np.abs(d) <= r
+            out[near] += k[(d + r)[near]]
+    return out
 
 @functools.lru_cache(maxsize=64)
 def _cached_taps(n_in:int, n_out:int): return _cubic_taps(n_in, n_out)
@@ -282,8 +291,7 @@ def heatmap(fix:Fixations, size:tuple[int, int]|None=None, sigma:float=70.0, can
         lo, hi = b.min(), b.max()
         out = resize_cubic((b - lo) / (hi - lo), (H, W))
     elif mode == "fast":
-        m = _blur_matrix(canvas, sigma)                         # symmetric, so row p = column p
-        gy, gx = m[py], m[px]                                   # (n, canvas): each fixation's blurred point, per axis
+        gy, gx = _blur_rows(canvas, sigma, py), _blur_rows(canvas, sigma, px)   # (n, canvas): each fixation's blurred point, per axis
         iy, wy = _cached_taps(canvas, H); ix, wx = _cached_taps(canvas, W)
         lo, hi = _canvas_range(gy, gx, wts)
         # resize the factors, not the canvas; fold the min-max normalisation into them as one extra rank:

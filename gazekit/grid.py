@@ -20,8 +20,8 @@ from .runs import resolve_run, run_dir, record_row, data_stamp
 from .report import report, record_problem
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'run_one', 'run_grid',
-           'job_slots', 'GridJob', 'cluster_executor', 'run_demo']
+__all__ = ['EXECUTORS', 'train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'watch_log', 'run_one',
+           'run_grid', 'job_slots', 'GridJob', 'cluster_executor', 'run_demo']
 
 # %% ../nbs/22_grid.ipynb #588da5bd
 def train_notebook() -> Path:
@@ -91,6 +91,64 @@ def _kernel_config():
     if os.name == "posix": c.KernelManager.transport = "ipc"
     return c
 
+# %% ../nbs/22_grid.ipynb #93f46c91
+def _logged_kernel(log:Path):
+    "A kernel manager class whose kernel writes its own messages (start-up warnings, the shutdown notice) into `log`, not onto the console."
+    from jupyter_client.manager import AsyncKernelManager
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            with open(log, "ab") as f:                  # the kernel holds its own copy of the descriptor
+                kw["stdout"] = kw["stderr"] = f
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+    return LoggedKernelManager
+
+# %% ../nbs/22_grid.ipynb #4abb50c7
+def _read_log(path:Path, state:dict) -> bool:
+    "Read the complete lines added to `path` since `state['pos']` into `state` (step, loss, dice); True when something was new."
+    try: size = path.stat().st_size
+    except OSError: return False
+    if size < state["pos"]: state.update(pos=0, step=0, loss=None, dice=None)     # replaced: a fresh start
+    if size == state["pos"]: return False
+    with open(path, "rb") as f:
+        f.seek(state["pos"]); chunk = f.read(size - state["pos"])
+    done = chunk.rfind(b"\n") + 1                      # a line still being written waits for the next look
+    state["pos"] += done
+    for line in chunk[:done].splitlines():
+        try: rec = json.loads(line)
+        except ValueError: continue
+        if not isinstance(rec, dict): continue
+        if isinstance(rec.get("eval"), dict) and "dice" in rec["eval"]: state["dice"] = float(rec["eval"]["dice"])
+        elif "loss" in rec: state["loss"] = float(rec["loss"])
+        if isinstance(rec.get("step"), int): state["step"] = max(state["step"], rec["step"])
+    return done > 0
+
+def _show(bar, state:dict):
+    bar.n = min(state["step"], bar.total or state["step"])
+    post = {}
+    if state["loss"] is not None: post["loss"] = f"{state['loss']:.4f}"
+    if state["dice"] is not None: post["eval Dice"] = f"{100 * state['dice']:.1f}%"
+    bar.set_postfix(post, refresh=False); bar.refresh()
+
+@contextlib.contextmanager
+def watch_log(out, total:int, desc:str="train", every:float=1.0, enabled:bool=True):
+    "While the block runs, a tqdm bar follows `out/log.jsonl`: step of `total`, loss, last evaluation's Dice, time left."
+    if not enabled: yield None; return
+    from tqdm.auto import tqdm
+    import threading
+    path, state, stop = Path(out)/"log.jsonl", dict(pos=0, step=0, loss=None, dice=None), threading.Event()
+    bar = tqdm(total=total, desc=desc, unit="step", dynamic_ncols=True)
+    def poll():
+        while not stop.is_set():
+            if _read_log(path, state): _show(bar, state)
+            stop.wait(every)
+    t = threading.Thread(target=poll, daemon=True, name="gazekit-watch-log")
+    t.start()
+    try: yield bar
+    finally:
+        stop.set(); t.join()
+        if _read_log(path, state): _show(bar, state)
+        bar.close()
+
 # %% ../nbs/22_grid.ipynb #6779206c
 def _failure(spec, e:BaseException, t0:float, out) -> dict:
     "The record of a run that failed with `e` (papermill's error carries the notebook's exception name and value)."
@@ -108,15 +166,18 @@ def _execute(out:Path, spec, params:dict, fresh:bool, progress:bool, kernel) -> 
         for f in ("last.pt", "best.pt", "log.jsonl"): (out/f).unlink(missing_ok=True)
     (out/"metrics.json").unlink(missing_ok=True)         # a rerun never leaves an old result behind
     save_json(params, out/"params.json"); save_json(ident, out/"identity.json")
-    pm.execute_notebook(str(train_notebook()), str(out/"train.ipynb"), parameters={**params, "out_dir": str(out)}, cwd=str(out),
-                        progress_bar=progress, kernel_name=kernel or "python3", log_output=False, config=_kernel_config())
+    with watch_log(out, spec.iterations, desc=spec.label, enabled=progress):
+        pm.execute_notebook(str(train_notebook()), str(out/"train.ipynb"), parameters={**params, "out_dir": str(out)}, cwd=str(out),
+                            progress_bar=False, kernel_name=kernel or "python3", log_output=False, config=_kernel_config(),
+                            kernel_manager_class=_logged_kernel(out/"kernel.log"))
     res = read_json(out/"metrics.json")
     if res is None: raise GazeKitError("the notebook finished without writing metrics.json", where=str(out/"train.ipynb"))
     return res
 
 def run_one(out, progress:bool=False, fresh:bool=False, kernel:str|None=None, **params) -> dict:
     """Execute the training notebook with `params` into the run folder `out`; returns its metrics (status 'failed' on any error).
-    An interrupted attempt of the same run (same identity) resumes from its `last.pt`; `fresh=True` starts over."""
+    An interrupted attempt of the same run (same identity) resumes from its `last.pt`; `fresh=True` starts over;
+    `progress`: a progress line that follows the run's live log (`watch_log`)."""
     spec = resolve_run(**params)                          # a bad parameter fails here, before any kernel starts
     if params.get("data_root"): params = {**params, "data_root": str(Path(params["data_root"]).resolve())}
     t0, out = time.time(), Path(out)
@@ -151,25 +212,27 @@ def _ran(res:dict, head:str, out, t0:float, say) -> dict:
     else: say(f"{head}: FAILED ({res['error']})" + (f"; see {Path(out)/'train.ipynb'}" if out is not None else ""))
     return {**record_row(res), "run": str(out) if out is not None else None, "ran": True}
 
-def _grid_one(reports, head:str, spec, force:bool, say, params:dict) -> dict:
+def _grid_one(reports, head:str, spec, force:bool, say, params:dict, progress:bool=False) -> dict:
     "One run of a grid, in this process: kept where it finished with the same identity, else run; any error becomes its failed row."
     t0, out = time.time(), None
     try:
         out, row = _kept(reports, head, spec, force, say)
         if row is not None: return row
-        say(f"{head}: running ...")
-        res = run_one(out, fresh=force, **params)
+        say(f"{head}: running (live log: {out/'log.jsonl'}) ...")
+        res = run_one(out, fresh=force, progress=progress, **params)
     except Exception as e: res = _failure(spec, e, t0, out or reports)
     return _ran(res, head, out, t0, say)
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 
 def run_grid(datasets, methods, seeds=(0,), protocols=None, profile:str="quick", reports=None,
-             force:bool=False, say=print, jobs:int=1, executor:str="local", cluster:dict|None=None, **params) -> pd.DataFrame:
+             force:bool=False, say=print, jobs:int=1, executor:str="local", cluster:dict|None=None, progress:bool=False,
+             **params) -> pd.DataFrame:
     """Run every dataset x method x protocol x seed through papermill into `reports` (default `reports/<profile>`); one row per run,
     in grid order. `protocols=None`: each dataset's papers' protocol. `jobs`: runs at once (`executor="local"`: on this machine,
     one GPU or one share of the cores each; `"slurm"`: a job array through submitit, `cluster` its settings;
-    `"submitit-local"`: the same path on this machine, through submitit's local executor)."""
+    `"submitit-local"`: the same path on this machine, through submitit's local executor). `progress`: one progress line per run
+    executed here (step, loss, last evaluation, time left); runs in other processes say where their log is."""
     if executor not in EXECUTORS: raise ConfigError(f"unknown executor {executor!r}", fix=f"use one of {', '.join(EXECUTORS)}.")
     if int(jobs) < 1: raise ConfigError(f"jobs must be at least 1 (got {jobs})", fix="give the number of runs to execute at once.")
     reports = Path(reports or Path("reports")/profile)
@@ -180,9 +243,8 @@ def run_grid(datasets, methods, seeds=(0,), protocols=None, profile:str="quick",
     heads = [f"[{k}/{len(grid)}] {s.dataset} {s.label} {s.protocol} seed{s.seed}" for k, s in enumerate(specs, 1)]
     if executor != "local": rows = _grid_submitit(reports, grid, specs, heads, force, say, int(jobs), executor, cluster or {})
     elif jobs > 1: rows = _grid_parallel(reports, grid, specs, heads, force, say, int(jobs))
-    else: rows = [_grid_one(reports, h, s, force, say, g) for g, s, h in zip(grid, specs, heads)]
+    else: rows = [_grid_one(reports, h, s, force, say, g, progress) for g, s, h in zip(grid, specs, heads)]
     return pd.DataFrame(rows)
-
 
 # %% ../nbs/22_grid.ipynb #ecf2b5cf
 def _cores() -> list[int]:
@@ -330,11 +392,12 @@ def _grid_submitit(reports, grid, specs, heads, force, say, jobs, executor, clus
     return rows
 
 # %% ../nbs/22_grid.ipynb #5470a1ff
-def run_demo(out="reports/demo", methods=None, seeds=(0,), profile:str="demo", say=print, force:bool=False) -> dict:
+def run_demo(out="reports/demo", methods=None, seeds=(0,), profile:str="demo", say=print, force:bool=False, progress:bool=False) -> dict:
     "Train every registered method (or `methods`) on the synthetic dataset (demo profile) and report into `out`."
     load_methods()
     methods = list(methods or METHODS)
     say(f"gazekit demo: training {', '.join(methods)} on the synthetic dataset (profile '{profile}', papermill), into {out}/")
-    g = run_grid(embedded_dataset(), methods, seeds=seeds, protocols=("paper",), profile=profile, reports=out, force=force, say=say)
+    g = run_grid(embedded_dataset(), methods, seeds=seeds, protocols=("paper",), profile=profile, reports=out, force=force, say=say,
+                 progress=progress)
     w = report(out, title="gazekit demo: every method on the synthetic dataset")
     return {"grid": g, **w}

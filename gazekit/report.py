@@ -18,8 +18,8 @@ from .methods.core import METHODS, load_methods
 from .runs import PROTOCOLS, option_value, options_text, record_row
 
 # %% auto #0
-__all__ = ['paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note',
-           'summary_markdown', 'plot_summary', 'report']
+__all__ = ['SHOWCASE_PROFILES', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize',
+           'mode_note', 'summary_markdown', 'plot_summary', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -125,8 +125,10 @@ def run_setting(method:str, options) -> str:
                     for k, v in (o.split("=", 1) for o in base.split("+")))
 
 # %% ../nbs/21_report.ipynb #f88347c6
+SHOWCASE_PROFILES = ("demo", "smoke")      # seconds a run: they show that the pipeline works, they are not results
+
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
-    "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside, the gap; rows grouped by setting (the paper's first), then in the registry's order."
+    "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside (not for the demo and smoke profiles), the gap; rows grouped by setting (the paper's first), then in the registry's order."
     runs = runs.copy()
     for k in ("gaze_map", "precision", "hd95_all", "asd_all"):   # columns a table made before they were recorded lacks
         if k not in runs: runs[k] = None
@@ -156,6 +158,7 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     # a row chosen on validation may stand beside a test-chosen paper number (if anything, it is biased the other way)
     own = tab.dataset.map(lambda d: getattr(DATASETS.get(d), "paper_protocol", "paper"))
     tab.loc[(tab.protocol == "paper") & (own == "clean"), ["paper_dice", "paper_std", "paper_source"]] = np.nan
+    tab.loc[tab.profile.isin(SHOWCASE_PROFILES), ["paper_dice", "paper_std", "paper_source"]] = np.nan   # a pipeline check, not a result
     tab["gap"] = tab.dice - tab.paper_dice
     load_methods()                                       # rows in the registry's order: baselines first, then the methods, variants after
     rank = {m: i for i, m in enumerate(METHODS)}
@@ -193,6 +196,9 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
     lines.append("")
     for (ds, prof, setting), t in tab.groupby(["dataset", "profile", "setting"], sort=False):
         lines += [f"## {ds}{', ' + setting if setting else ''}, profile `{prof}`", ""]
+        if prof in SHOWCASE_PROFILES:
+            lines += [f"**Not for comparison**: profile `{prof}` trains a few hundred steps or fewer on tiny images, to show that the pipeline runs; "
+                      "its numbers say nothing about how the methods compare, and no paper number is set beside them.", ""]
         if getattr(DATASETS.get(ds), "gaze_kind", "real") == "simulated":
             lines += [f"Gaze: **simulated** with `gazekit.simulate` ({ds} has no recorded gaze); a paper that used real gaze is not compared like for like.", ""]
         lines += [

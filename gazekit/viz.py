@@ -24,8 +24,9 @@ from .core import ConfigError, atomic_path
 from .gaze import Fixations, binary_dice, heatmap, levels, truncate
 
 # %% auto #0
-__all__ = ['LEVEL_COLORS', 'PANEL_TITLES', 'SCANPATH_NOTE', 'as_rgb', 'show_heatmap', 'show_mask', 'show_scanpath', 'show_levels',
-           'gaze_panel', 'gaze_grid', 'quantize_png', 'save_figure', 'GazeExplorer', 'mask_scores']
+__all__ = ['HEAT_CMAP', 'LEVEL_COLORS', 'PANEL_TITLES', 'SCANPATH_NOTE', 'EXPLORER_ORDERS', 'as_rgb', 'show_heatmap', 'show_mask',
+           'label_positions', 'show_scanpath', 'show_levels', 'gaze_panel', 'gaze_grid', 'quantize_png', 'save_figure',
+           'image_dice', 'GazeExplorer', 'mask_scores']
 
 # %% ../nbs/04_viz.ipynb #299af23f
 def as_rgb(image) -> np.ndarray:
@@ -93,7 +94,9 @@ def _display_size(shape, max_side:int|None):
     return (max(1, round(h * s)), max(1, round(w * s)))
 
 # %% ../nbs/04_viz.ipynb #a2e91cbc
-def show_heatmap(image, heat:np.ndarray, ax=None, alpha:float=0.5, cmap:str="jet", colorbar:bool=False):
+HEAT_CMAP = "inferno"      # perceptually uniform: equal steps of heat look like equal steps of colour (jet does not)
+
+def show_heatmap(image, heat:np.ndarray, ax=None, alpha:float=0.5, cmap:str=HEAT_CMAP, colorbar:bool=False):
     "Overlay `heat` (H, W) in [0, 1] on `image` through `cmap` with transparency `alpha`; returns the axes."
     heat = np.asarray(heat, np.float32)
     if heat.ndim != 2: raise ConfigError(f"a heatmap is 2-D (H, W), got shape {heat.shape}", where="show_heatmap")
@@ -102,7 +105,9 @@ def show_heatmap(image, heat:np.ndarray, ax=None, alpha:float=0.5, cmap:str="jet
     im = ax.imshow(heat, cmap=cmap, alpha=alpha, vmin=0, vmax=1, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
                    interpolation="bilinear")
     im.set_gid("gazekit-heatmap")
-    if colorbar: ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="gaze (normalised)")
+    if colorbar:                                          # the scale at full opacity (the overlay's alpha would grey it)
+        from matplotlib.cm import ScalarMappable
+        ax.figure.colorbar(ScalarMappable(im.norm, im.get_cmap()), ax=ax, fraction=0.046, pad=0.02, shrink=0.85, label="gaze (normalised)")
     return ax
 
 # %% ../nbs/04_viz.ipynb #a383345c
@@ -131,6 +136,18 @@ def _auto_marker_area(ax, n:int) -> float:
     width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
     return float((width_pt * np.clip(0.45 / np.sqrt(max(n, 1)), 0.06, 0.14)) ** 2)
 
+def label_positions(xs, ys, r:float) -> np.ndarray:
+    """Where to write each point's label, in order: on the point, unless an earlier label lies closer than `r`; then at the first of
+    eight spots around it at distance `r` that is clear of every earlier label, else at the spot farthest from them (N, 2)."""
+    spots = np.r_[[[0.0, 0.0]], r * np.c_[np.cos(np.arange(8) * np.pi / 4), -np.sin(np.arange(8) * np.pi / 4)]]
+    placed = np.zeros((0, 2))
+    for x, y in zip(np.asarray(xs, float), np.asarray(ys, float)):
+        cand = np.array([x, y]) + spots
+        d = np.full(len(cand), np.inf) if not len(placed) else np.sqrt(((cand[:, None] - placed[None]) ** 2).sum(-1)).min(1)
+        clear = np.flatnonzero(d >= r - 1e-9)
+        placed = np.r_[placed, cand[[clear[0] if len(clear) else int(d.argmax())]]]
+    return placed
+
 def show_scanpath(image, fix:Fixations, ax=None, numbered:bool=True, size_by_duration:bool=True, cmap:str="plasma",
                   time_range:tuple[float, float]|None=None, max_size:float|None=None, fontsize:float|None=None,
                   colorbar:bool=False):
@@ -155,9 +172,11 @@ def show_scanpath(image, fix:Fixations, ax=None, numbered:bool=True, size_by_dur
     s = np.maximum(s, max_size / 10)
     sc = ax.scatter(xs, ys, s=s, c=t, cmap=cm, vmin=0, vmax=1, alpha=0.7, edgecolors="white", linewidths=0.8, zorder=4)
     sc.set_gid("gazekit-scanpath-points")
-    if numbered:
+    if numbered:   # numbers that would touch move aside (1 beside 8 must not read as 18)
         fs = fontsize or float(np.clip(0.45 * np.sqrt(max_size), 5, 8))
-        for i, (x, y) in enumerate(zip(xs, ys)):
+        per_pt = w / max(ax.get_position().width * ax.figure.get_figwidth() * 72, 1)     # data units per point
+        r = 1.35 * fs * (len(str(n)) * 0.6 + 0.4) * per_pt                               # about the width of the longest number
+        for i, (x, y) in enumerate(label_positions(xs, ys, r)):
             ax.text(x, y, str(i + 1), ha="center", va="center", fontsize=fs, color="white", fontweight="bold", zorder=5,
                     path_effects=[pe.withStroke(linewidth=2, foreground="black")], gid="gazekit-scanpath-number")
     ax.set_xlim(-0.5, w - 0.5); ax.set_ylim(h - 0.5, -0.5)     # circles near the border do not resize the view
@@ -194,7 +213,7 @@ def show_levels(image, lv:np.ndarray, thresholds, ax=None, colors=LEVEL_COLORS, 
         if lv[i].any() and not lv[i].all():
             ax.contour(lv[i].astype(np.float32), levels=[0.5], colors=[col[int(i)]], linewidths=1.5).set_gid("gazekit-levels-outline")
         lab = f"heat > {t[i]:g}: {100 * lv[i].mean():.0f}% of image"
-        if m is not None: lab += f", Dice {binary_dice(lv[i], m):.2f}"
+        if m is not None: lab += f", Dice {100 * binary_dice(lv[i], m):.0f}%"
         handles.append(Patch(facecolor=to_rgba(col[int(i)], 0.6), edgecolor=col[int(i)], label=lab))
     if m is not None:
         show_mask(None, m, ax=ax, color=mask_color, linewidth=1.5)
@@ -224,7 +243,7 @@ def _draw_row(axes, image, fix, mask=None, sigma=70.0, thresholds=(0.5, 0.3), mo
     if m is not None: show_mask(img, m, ax=a0)
     else: _base(img, a0)
     show_scanpath(img, fix, ax=a1, **(scanpath_kw or {}))
-    show_heatmap(img, heat, ax=a2)
+    show_heatmap(img, heat, ax=a2, colorbar=True)
     show_levels(img, levels(heat, thresholds), thresholds, ax=a3, mask=m)
     if titles:
         a0.set_title(PANEL_TITLES[0] if m is not None else "image", fontsize=9)
@@ -293,25 +312,66 @@ def _png_bytes(fig:Figure, dpi:int=90) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
+def _jpeg_bytes(fig:Figure, dpi:int=90, quality:int=88) -> bytes:
+    "The figure as a JPEG, drawn once on an Agg canvas (`savefig` draws twice): several times quicker to encode than a PNG of a photograph."
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+    if fig.dpi != dpi: fig.set_dpi(dpi)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+def image_dice(pred, mask) -> float|None:
+    "Dice of a prediction against a mask on one image, mean over the classes either holds (background aside); None where both are empty."
+    p, m = np.asarray(pred).astype(np.int64), np.asarray(mask).astype(np.int64)
+    cs = sorted((set(np.unique(p).tolist()) | set(np.unique(m).tolist())) - {0})
+    if not cs: return None
+    return float(np.mean([binary_dice(p == c, m == c) for c in cs]))
+
+EXPLORER_ORDERS = (None, "dice", "disagreement")
+
+def _explorer_order(samples, predictions:dict, order:str|None) -> list[int]:
+    "The order the explorer shows the samples in: as given; by Dice (lowest mean over the predictions first); by disagreement (largest spread first)."
+    if order not in EXPLORER_ORDERS: raise ConfigError(f"unknown order {order!r}", where="GazeExplorer", fix="use None, 'dice' or 'disagreement'.")
+    idx = list(range(len(samples)))
+    if order is None: return idx
+    if not predictions: raise ConfigError(f"order={order!r} needs predictions", where="GazeExplorer", fix="pass predictions={name: {id: labels}}.")
+    def dices(k):
+        s = samples[k]
+        return [image_dice(p[s["id"]], s["mask"]) for p in predictions.values() if s.get("id") in p and s.get("mask") is not None]
+    key = {k: [d for d in dices(k) if d is not None] for k in idx}
+    if order == "dice": return sorted(idx, key=lambda k: np.mean(key[k]) if key[k] else np.inf)
+    return sorted(idx, key=lambda k: -(max(key[k]) - min(key[k])) if len(key[k]) > 1 else 0.0)
+
 class GazeExplorer:
-    "Interactive gaze explorer on ipywidgets: image, sigma, thresholds, heatmap mode, scanpath on/off and viewing time."
-    def __init__(self, samples, sigma:float=70.0, thresholds=(0.5, 0.3), mode:str="fast", max_side:int|None=448,
-                 width:float=3.4, dpi:int=90):
+    """Interactive gaze explorer on ipywidgets: image, sigma, thresholds, heatmap mode, scanpath on/off and viewing time.
+    `predictions` ({name: {sample id: labels (H, W)}}, e.g. from `gazekit.explore.run_predictions`) adds one panel per model: its
+    prediction over the ground truth, with its Dice on that image; `order` shows the samples by Dice or by the models' disagreement."""
+    def __init__(self, samples, sigma:float=70.0, thresholds=(0.5, 0.3), mode:str="fast", max_side:int|None=None,
+                 width:float=3.4, dpi:int=100, predictions:dict|None=None, order:str|None=None):
         import ipywidgets as W
         if not hasattr(samples, "__len__") or not hasattr(samples, "__getitem__") or len(samples) == 0:
             raise ConfigError("GazeExplorer needs a non-empty sequence of raw samples", where="GazeExplorer",
                               fix="pass a list (or dataset) of dicts with 'image', 'fixations' and optionally 'mask', 'id'.")
-        self.samples, self.max_side, self.width, self.dpi = samples, max_side, width, dpi
-        self._cache = {}
-        slider = dict(continuous_update=False, style={"description_width": "70px"}, layout=W.Layout(width="300px"))
-        self.index = W.IntSlider(value=0, min=0, max=len(samples) - 1, description="image", **slider)
-        self.sigma = W.FloatSlider(value=float(sigma), min=5, max=200, step=5, description="sigma", **slider)
-        self.thresholds = [W.FloatSlider(value=float(t), min=0.05, max=0.95, step=0.05, description=f"threshold {k + 1}",
+        self.predictions = dict(predictions or {})
+        self.order = _explorer_order(samples, self.predictions, order)
+        # images are drawn at the size they take on screen (width inches x dpi): no resampling of a bigger image at every redraw
+        self.samples, self.max_side, self.width, self.dpi = samples, max_side or round(width * dpi), width, dpi
+        self._cache, self._frame_key = {}, None
+        slider = dict(continuous_update=False, style={"description_width": "150px"}, layout=W.Layout(width="400px"))
+        self.index = W.IntSlider(value=0, min=0, max=len(samples) - 1, description=f"image (of {len(samples)})", **slider)
+        self.sigma = W.FloatSlider(value=float(sigma), min=5, max=200, step=5, description="sigma (px of 768)",
+                                   tooltip="the heatmap's blur, in pixels of the 768-pixel gaze canvas", **slider)
+        self.thresholds = [W.FloatSlider(value=float(t), min=0.05, max=0.95, step=0.05, description=f"threshold {k + 1} (heat)",
+                                         tooltip="a pixel is in this level where its heat (0 to 1) is above the threshold",
                                          **slider) for k, t in enumerate(np.atleast_1d(thresholds))]
-        self.mode = W.Dropdown(options=["fast", "paper"], value=mode, description="mode",
-                               style={"description_width": "70px"}, layout=W.Layout(width="200px"))
-        self.scanpath = W.Checkbox(value=True, description="scanpath", indent=False)
-        self.time = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="time", readout_format=".0%", **slider)
+        self.mode = W.Dropdown(options=["fast", "paper"], value=mode, description="heatmap recipe",
+                               style={"description_width": "150px"}, layout=W.Layout(width="280px"))
+        self.scanpath = W.Checkbox(value=True, description="show the scanpath", indent=False)
+        self.time = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="viewing time shown",
+                                  readout_format=".0%", **slider)
         self.out = W.Output()
         self.info = W.HTML()
         self.n_draws = 0
@@ -340,13 +400,23 @@ class GazeExplorer:
 # %% ../nbs/04_viz.ipynb #eab33185
 @patch
 def _sample(self:GazeExplorer, index):
-    "The sample at `index`, its display-size image and mask (cached: decoding and resizing happen once)."
+    "The sample at position `index` of the explorer's order, its display-size image and mask (cached: decoding and resizing happen once)."
     if ("s", index) not in self._cache:
-        s = self.samples[index]
+        s = self.samples[self.order[index]]
         size = _display_size(np.asarray(s["image"]).shape, self.max_side)
         m = s.get("mask")
         self._cache[("s", index)] = (s, _resize(s["image"], size), None if m is None else _resize(np.asarray(m) > 0, size))
     return self._cache[("s", index)]
+
+def _prediction_panel(ax, img, pred, mask, name:str):
+    "One model's prediction filled over the image, the ground truth outlined, and the Dice on this image in the title."
+    if pred is None:
+        _base(img, ax); ax.set_title(f"{name}: no prediction", fontsize=9); return
+    p = _resize(np.asarray(pred), img.shape[:2], nearest=True) if np.asarray(pred).shape != img.shape[:2] else np.asarray(pred)
+    show_mask(img, p > 0, ax=ax, contour=False, color="magenta", alpha=0.4)
+    if mask is not None: show_mask(None, mask, ax=ax, linewidth=1.5)
+    d = None if mask is None else image_dice(p, mask)        # both at display size
+    ax.set_title(f"{name}" + ("" if d is None else f": Dice {100 * d:.0f}%"), fontsize=9)
 
 def mask_scores(heat:np.ndarray, mask) -> dict|None:
     """How well a heatmap covers a mask (`gazekit.saliency`): CC, SIM, KLD against the mask as a map, AUC-Judd with its pixels as the
@@ -357,23 +427,44 @@ def mask_scores(heat:np.ndarray, mask) -> dict|None:
     return {**saliency_scores(heat, mask=m), "auc_judd": auc_judd(heat, m)}
 
 @patch
-def render(self:GazeExplorer, **state) -> Figure:
-    "Draw the figure for `state` (any of index, sigma, thresholds, mode, scanpath, time; the rest from the widgets)."
-    st = {**self.state, **state}
+def _frame(self:GazeExplorer, index:int, n_thresholds:int, pyplot:bool=True) -> Figure:
+    "The part of the figure no slider but `image` changes: three panels of the image (the first with the mask's outline), the heat scale."
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+    s, img, m = self._sample(index)
+    h, w = img.shape[:2]
+    k = 3 + len(self.predictions)
+    size = dict(figsize=(k * self.width + 0.6, self.width * h / w + 0.55 + _legend_height(n_thresholds, m is not None)), layout="constrained")
+    fig = plt.figure(**size) if pyplot else Figure(dpi=self.dpi, **size)   # the explorer's own figure stays out of pyplot (no stray display, no leak)
+    a0, a1, a2, *ap = fig.subplots(1, k)
+    for ax, (name, preds) in zip(ap, self.predictions.items()):   # what no slider changes: drawn once per image
+        _prediction_panel(ax, img, preds.get(s.get("id")), m, name)
+    if m is not None: show_mask(img, m, ax=a0)
+    else: _base(img, a0)
+    _base(img, a1); _base(img, a2)
+    fig.colorbar(ScalarMappable(Normalize(0, 1), HEAT_CMAP), ax=a1, fraction=0.046, pad=0.02, shrink=0.85, label="gaze (normalised)")
+    return fig
+
+_SLIDER_ARTISTS = ({"gazekit-scanpath-lines", "gazekit-scanpath-points", "gazekit-scanpath-number"},   # what _paint redraws, per panel
+                   {"gazekit-heatmap"}, {"gazekit-levels", "gazekit-levels-outline", "gazekit-mask"})
+
+@patch
+def _paint(self:GazeExplorer, fig:Figure, st:dict):
+    "Draw what the sliders change into a frame, in place of what the last state drew: the track, the heatmap, the levels, the titles."
     s, img, m = self._sample(int(st["index"]))
+    axes = fig.axes[:3]
+    for ax, gids in zip(axes, _SLIDER_ARTISTS):
+        for a in [a for a in ax.get_children() if a.get_gid() in gids]: a.remove()
+        if ax.get_legend() is not None: ax.get_legend().remove()
+    a0, a1, a2 = axes
     full = _track(s.get("fixations"), img.shape).in_order()
     fix = truncate(full, float(st["time"])) if len(full) else full
     th = tuple(np.atleast_1d(st["thresholds"]).tolist())
     heat = heatmap(fix, size=img.shape[:2], sigma=float(st["sigma"]), mode=st["mode"])
-    h, w = img.shape[:2]
-    fig, (a0, a1, a2) = plt.subplots(1, 3, figsize=(3 * self.width, self.width * h / w + 0.55 + _legend_height(len(th), m is not None)),
-                                     layout="constrained")
-    if m is not None: show_mask(img, m, ax=a0)
-    else: _base(img, a0)
     trange = (full.start.min(), full.start.max()) if len(full) else None
     if st["scanpath"] and len(fix): show_scanpath(None, fix, ax=a0, time_range=trange)
-    show_heatmap(img, heat, ax=a1)
-    show_levels(img, levels(heat, th), th, ax=a2, mask=m)
+    show_heatmap(None, heat, ax=a1)
+    show_levels(None, levels(heat, th), th, ax=a2, mask=m)
     t_end = (full.start + full.duration).max() - full.start.min() if len(full) else 0.0
     a0.set_title(f"{len(fix)} of {len(full)} fixations" + (" (scanpath)" if st["scanpath"] else ""), fontsize=9)
     sc = mask_scores(heat, m) if m is not None else None
@@ -384,14 +475,24 @@ def render(self:GazeExplorer, **state) -> Figure:
     fig.suptitle(f"{s.get('id', st['index'])}: first {st['time']:.0%} of {t_end / 1000:.1f} s viewing", fontsize=10)
     return fig
 
+@patch
+def render(self:GazeExplorer, **state) -> Figure:
+    "A new figure for `state` (any of index, sigma, thresholds, mode, scanpath, time; the rest from the widgets)."
+    st = {**self.state, **state}
+    return self._paint(self._frame(int(st["index"]), len(np.atleast_1d(st["thresholds"]))), st)
+
 # %% ../nbs/04_viz.ipynb #6ec18c5b
 @patch
 def _redraw(self:GazeExplorer, change=None):
-    fig = self.render()
-    png = _png_bytes(fig, self.dpi)
-    plt.close(fig)                       # drawn into a PNG: the figure is no longer needed by pyplot
-    self.figure, self.png, self.n_draws = fig, png, self.n_draws + 1
-    self.scores = fig.gazekit_scores                # the heatmap against the mask, as the figure shows (None without a mask)
-    self.info.value = f"<small>{' | '.join(f'{k}={v}' for k, v in self.state.items())}</small>"
+    st = self.state
+    key = (st["index"], len(st["thresholds"]))
+    fresh = key != self._frame_key
+    if fresh: self.figure, self._frame_key = self._frame(*key, pyplot=False), key   # another image: a new frame
+    self._paint(self.figure, st)
+    jpg = _jpeg_bytes(self.figure, self.dpi)
+    if fresh: self.figure.set_layout_engine("none")   # laid out once per frame, in that first draw; the panels keep their places
+    self.image, self.n_draws = jpg, self.n_draws + 1
+    self.scores = self.figure.gazekit_scores        # the heatmap against the mask, as the figure shows (None without a mask)
+    self.info.value = f"<small>{' | '.join(f'{k}={v}' for k, v in st.items())}</small>"
     self.out.outputs = ({"output_type": "display_data", "metadata": {},
-                         "data": {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": "<gaze figure>"}},)
+                         "data": {"image/jpeg": base64.b64encode(jpg).decode("ascii"), "text/plain": "<gaze figure>"}},)

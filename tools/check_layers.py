@@ -30,6 +30,7 @@ LAYERS = {
     "runs": 8,
     "predict": 8.5,                            # a finished run on new images, and its export
     "report": 9,
+    "explore": 9.5,                            # gazekit explore: the explorer of a dataset and of finished runs, served by Voila
     "grid": 10,
     "distributed": 10.5,                       # torchrun processes: each runs the grid's notebook executor or a trainer
     "cli": 11,
