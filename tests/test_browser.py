@@ -101,13 +101,16 @@ def test_tutorial_explorer_in_jupyterlab(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(f"{base}/lab/tree/{nb.name}?token={token}", timeout=120_000)
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+        page.get_by_text("Idle", exact=False).first.wait_for(timeout=120_000)     # its kernel has started
         page.locator(".jp-Notebook").first.click()
         page.keyboard.press("Escape")
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         cell = page.locator(".jp-Notebook .jp-CodeCell", has_text="# the explorer").first
         img = cell.locator(".jp-OutputArea img").first
-        img.wait_for(timeout=FIRST_FIGURE_S * 1000)
+        try: img.wait_for(timeout=FIRST_FIGURE_S * 1000)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "jupyterlab-no-figure.png"), full_page=True); raise
         cell.scroll_into_view_if_needed()
         dt = _slider_changes_figure(page, img, cell, "sigma", tmp_path, "jupyterlab")
         print(f"JupyterLab: the tutorial's explorer changed {dt:.2f} s after the slider moved (screenshots in {tmp_path})")
