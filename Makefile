@@ -14,7 +14,10 @@ export MPLBACKEND ?= Agg
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" ; test $${PIPESTATUS[0]} -eq 0
+	@echo "installing gazekit and its dependencies into $(VENV)/ (a few minutes the first time; quiet unless something fails) ..."
+	@$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" | \
+		awk '/^ *!!$$/ {box = !box; next} !box && !/BuildBackendWarning|with strategy, WheelFile/' ; test $${PIPESTATUS[0]} -eq 0
+	@echo "installed: $$($(PY) -c 'import gazekit, torch; print("gazekit", gazekit.__version__, "with torch", torch.__version__)')"
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
@@ -33,7 +36,7 @@ nbtest: $(STAMP)
 	GAZEKIT_FAST=1 $(BIN)/nbdev-test --n-workers 2 --timing   # the tutorials in their fast mode (gazekit.teach.fast_mode)
 
 pytest: $(STAMP)
-	$(PY) -m pytest -q -ra tests
+	$(PY) -m pytest -q -ra -n 2 --dist loadgroup tests     # two processes (pytest-xdist), one thread each (tests/conftest.py)
 
 ## Benchmarks, side by side in one run each (the heatmap and CRF ones need the real data root, GAZEKIT_DATA)
 bench: $(STAMP)

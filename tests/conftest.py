@@ -1,6 +1,11 @@
 import os
 from pathlib import Path
 
+# `make test` runs pytest in two processes (pytest-xdist) on a 2-core machine: each, and each notebook kernel it starts,
+# gets one thread, or the two would oversubscribe the cores and slow each other several-fold
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"): os.environ.setdefault(_v, "1")
+
 import pytest
 
 from gazekit.core import find_data_root

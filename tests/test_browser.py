@@ -3,14 +3,15 @@ opens `gazekit explore` (Voila) and a tutorial in JupyterLab 4, moves a slider, 
 within the time stated below. Screenshots go into each test's temporary folder.
 
 Skipped, with the reason, where Chromium or Playwright is absent (`.ci/run` installs Chromium, so CI runs them)."""
-import base64, hashlib, io, os, shutil, socket, subprocess, sys, time, urllib.request
+import base64, hashlib, io, json, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium (apt-get install chromium): the real-browser tests need it")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium (apt-get install chromium): the real-browser tests need it"),
+              pytest.mark.xdist_group("browser")]     # one process runs them all: the module's fixtures are made once
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright; it uses the system Chromium)")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,6 +81,19 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
 
 
+def _wait_for_idle_kernel(base: str, token: str, lab, tmp_path: Path, timeout: float):
+    "Poll the server's REST API until one of its kernels is idle (fails with the server's log past `timeout` s)."
+    t0 = time.time()
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=2) as r:
+                if any(k.get("execution_state") == "idle" for k in json.load(r)): return
+        except OSError: pass
+        assert lab.poll() is None and time.time() - t0 < timeout, \
+            f"no idle kernel after {timeout} s; the server's log ends:\n" + (tmp_path / "jupyterlab.log").read_text()[-2000:]
+        time.sleep(0.5)
+
+
 def test_tutorial_explorer_in_jupyterlab(browser, tmp_path):
     nb = REPO / "nbs" / "tutorials" / "01_gaze_to_masks.ipynb"
     if not nb.exists(): pytest.skip(f"{nb} is not there")
@@ -101,7 +115,10 @@ def test_tutorial_explorer_in_jupyterlab(browser, tmp_path):
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.goto(f"{base}/lab/tree/{nb.name}?token={token}", timeout=120_000)
         page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-        page.get_by_text("Idle", exact=False).first.wait_for(timeout=120_000)     # its kernel has started
+        _wait_for_idle_kernel(base, token, lab, tmp_path, 120)                     # the server says its kernel has started
+        # and the page knows it: JupyterLab writes the status into the page (visible in the status bar, or only for
+        # screen readers in the toolbar, depending on the version and the window), so wait for it to be there, not seen
+        page.get_by_text("Idle", exact=False).first.wait_for(state="attached", timeout=120_000)
         page.locator(".jp-Notebook").first.click()
         page.keyboard.press("Escape")
         page.get_by_role("menuitem", name="Run", exact=True).click()

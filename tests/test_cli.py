@@ -11,6 +11,16 @@ def run(*args):
     return subprocess.run([GAZEKIT, *args], capture_output=True, text=True, timeout=300)
 
 
+def run_here(capsys, *args):
+    "The command's `main` in this process (what `run` does without a new interpreter's seconds of imports)."
+    from types import SimpleNamespace
+    from gazekit.cli import main
+    try: rc = main(list(args))
+    except SystemExit as e: rc = e.code
+    out = capsys.readouterr()
+    return SimpleNamespace(returncode=rc, stdout=out.out, stderr=out.err)
+
+
 def test_help():
     r = run("--help")
     assert r.returncode == 0 and "demo" in r.stdout and "data" in r.stdout
@@ -53,20 +63,20 @@ def test_train_bad_method_is_one_line(tmp_path):
     assert r.stderr.strip().count("\n") == 0
 
 
-def test_train_dry_run_shows_the_resolved_recipe():
+def test_train_dry_run_shows_the_resolved_recipe(capsys):
     "The paper profile as the released codes train: CRF gaze maps, fp32, their SGD; ACDC with SSL4MIS augmentation, chosen on val.list."
     import json
     for method, momentum, unit in (("gazemedseg", 0.99, "epoch"), ("gaze", 0.99, "epoch"), ("fgi", 0.9, "epoch")):
-        r = run("train", "kvasir-seg", "--method", method, "--profile", "paper", "--dry-run")
+        r = run_here(capsys, "train", "kvasir-seg", "--method", method, "--profile", "paper", "--dry-run")
         assert r.returncode == 0, r.stderr
         plan = json.loads(r.stdout)
         assert (plan["data"]["gaze_map"], plan["precision"], plan["size"], plan["batch_size"], plan["iterations"]) == ("crf", "fp32", 224, 8, 15000)
         assert (plan["optimizer"]["optimizer"], plan["optimizer"]["momentum"], plan["optimizer"]["schedule_unit"]) == ("sgd", momentum, unit)
         assert plan["protocol"] == "paper" and plan["data"]["augment"] == "flips"
-    plan = json.loads(run("train", "acdc", "--method", "hgdtgl", "--profile", "paper", "--dry-run").stdout)
+    plan = json.loads(run_here(capsys, "train", "acdc", "--method", "hgdtgl", "--profile", "paper", "--dry-run").stdout)
     assert (plan["data"]["augment"], plan["protocol"], plan["size"], plan["optimizer"]["schedule"]) == ("ssl4mis", "clean", 256, "poly")
     assert "val.list" in plan["selection"]
-    plan = json.loads(run("train", "kvasir-seg", "--method", "gaze", "--profile", "quick", "--dry-run").stdout)
+    plan = json.loads(run_here(capsys, "train", "kvasir-seg", "--method", "gaze", "--profile", "quick", "--dry-run").stdout)
     assert plan["data"]["gaze_map"] == "heatmap"                      # the CPU profile keeps the raw heatmap, and says so
-    r = run("train", "kvasir-seg", "--method", "gaze", "--profile", "paper", "--dry-run", "--train-option", "precision=fp16")
+    r = run_here(capsys, "train", "kvasir-seg", "--method", "gaze", "--profile", "paper", "--dry-run", "--train-option", "precision=fp16")
     assert r.returncode == 2 and "precision" in r.stderr

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.xdist_group("ddp")     # under `pytest -n`, one process runs this file: its module fixtures are made once
+
 SCRIPT = textwrap.dedent('''
     import json, sys, torch, torch.nn as nn, torch.nn.functional as F
     from gazekit.methods.core import Method

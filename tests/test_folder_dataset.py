@@ -14,6 +14,8 @@ from gazekit.runs import build_data, build_method, resolve_run
 from gazekit.train import Trainer
 from gazekit.core import read_json
 
+pytestmark = pytest.mark.xdist_group("folder")     # under `pytest -n`, one process runs this file: its module fixtures are made once
+
 METHOD_NAMES = load_methods()
 
 

@@ -20,6 +20,8 @@ from gazekit.metrics import segmentation_metrics
 from gazekit.predict import (ImageFile, InferenceModel, export_model, load_run, predict_images, prepare_image,
                              read_ground_truth, run_exported)
 
+pytestmark = pytest.mark.xdist_group("predict")     # under `pytest -n`, one process runs this file: its module fixtures are made once
+
 
 def _png(path) -> Image.Image:
     "The image file at `path`, decoded (and the file closed)."

@@ -15,6 +15,8 @@ from gazekit.gaze import Fixations, heatmap
 from gazekit.saliency import auc_judd, auc_shuffled, cc, fixation_map, kld, nss, saliency_scores, sim
 from gazekit.simulate import simulate_fixations
 
+pytestmark = pytest.mark.xdist_group("saliency")     # under `pytest -n`, one process runs this file: its module fixtures are made once
+
 TOL = 1e-4
 
 
