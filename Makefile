@@ -5,22 +5,38 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
-# the stamp is named by the content of pyproject.toml (nbdev-export rewrites the file, so its time says nothing)
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# the exact versions, for Linux x86_64 and Python 3.11 (made by pip-tools from pyproject.toml: `make lock` refreshes it)
+LOCK := requirements.lock
+# the stamp is named by the content of pyproject.toml and the lock (nbdev-export rewrites the file, so its time says nothing)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(wildcard $(LOCK)) | cksum | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install export check-sync nbtest pytest bench paper-smoke gpu-data gpu-check
+.PHONY: demo test install lock export check-sync nbtest pytest bench paper-smoke gpu-data gpu-check
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@echo "installing gazekit and its dependencies into $(VENV)/ (a few minutes the first time; quiet unless something fails) ..."
-	@$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" | \
+	@if [ "$$($(PY) -c 'import platform, sys; print(platform.system(), platform.machine(), *sys.version_info[:2])')" = "Linux x86_64 3 11" ]; then \
+		echo "installing gazekit's dependencies into $(VENV)/ from $(LOCK) (a few minutes the first time; quiet unless something fails) ..."; \
+		$(PY) -m pip install --quiet -r $(LOCK) 2>&1 | grep -v -e "is ignored" -e "^ *$$" ; test $${PIPESTATUS[0]} -eq 0; \
+	else \
+		echo "$(LOCK) is for Linux x86_64 and Python 3.11: installing the newest versions pyproject.toml allows instead (records will say which) ..."; \
+		$(PY) -m pip install --quiet -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" ; test $${PIPESTATUS[0]} -eq 0; \
+	fi
+	@$(PY) -m pip install --quiet --no-deps -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "^ *$$" | \
 		awk '/^ *!!$$/ {box = !box; next} !box && !/BuildBackendWarning|with strategy, WheelFile/' ; test $${PIPESTATUS[0]} -eq 0
 	@echo "installed: $$($(PY) -c 'import gazekit, torch; print("gazekit", gazekit.__version__, "with torch", torch.__version__)')"
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 install: $(STAMP)
+
+## Refresh the lock from pyproject.toml (pip-tools): after changing a dependency; then commit requirements.lock
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet "pip-tools>=7.4" 2>&1 | grep -v "is ignored" || true
+	@# pip's own configured constraint (e.g. a machine's cap on torch) binds the lock too, or the lock would not install there
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+		$$($(PY) -m pip config list 2>/dev/null | sed -n "s/^global.constraint='\(.*\)'$$/--constraint \1/p") --output-file $(LOCK) pyproject.toml
 
 ## The main job: explore gaze on the embedded synthetic dataset, figures into reports/demo/
 demo: $(STAMP)

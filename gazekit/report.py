@@ -16,6 +16,7 @@ from .core import ConfigError, atomic_path, resource_path, read_json
 from .data import DATASETS
 from .methods.core import METHODS, load_methods
 from .runs import PROTOCOLS, option_value, options_text, record_row
+from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key
 
 # %% auto #0
 __all__ = ['SHOWCASE_PROFILES', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize',
@@ -87,7 +88,8 @@ def collect_runs(reports) -> pd.DataFrame:
         if bad is not None: rows.append(_unusable_row(d, bad, why)); continue
         cfg = read_json(d/"config.json")
         cfg = cfg if isinstance(cfg, dict) else {}
-        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "run": str(d)}
+        env = cfg.get("environment") if isinstance(cfg.get("environment"), dict) else {}
+        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "fingerprint": env.get("fingerprint"), "gaze": cfg.get("gaze"), "run": str(d)}
         try: row = {**record_row(m), **extra, **_recorded_setup(m, cfg)}
         except (TypeError, AttributeError, ValueError) as e:   # a shape record_problem did not foresee: listed, never fatal
             rows.append(_unusable_row(d, "invalid", f"metrics.json cannot be read as a record ({e})")); continue
@@ -97,7 +99,7 @@ def collect_runs(reports) -> pd.DataFrame:
                 rows.append({**row, **record_row({**m, "test": t, "last": {}}), "label": f"{m['label']} [{head}]",
                              "head": head, **extra, **_recorded_setup(m, cfg)})
     cols = ["dataset", "method", "label", "options", "head", "protocol", "profile", "gaze_map", "precision", "seed", "status", "dice", "iou", "hd95",
-            "asd", "hd95_all", "asd_all", "n_images", "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "error", "run"]
+            "asd", "hd95_all", "asd_all", "n_images", "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "fingerprint", "gaze", "error", "run"]
     return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/21_report.ipynb #f8e614b1
@@ -130,17 +132,18 @@ SHOWCASE_PROFILES = ("demo", "smoke")      # seconds a run: they show that the p
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside (not for the demo and smoke profiles), the gap; rows grouped by setting (the paper's first), then in the registry's order."
     runs = runs.copy()
-    for k in ("gaze_map", "precision", "hd95_all", "asd_all"):   # columns a table made before they were recorded lacks
+    for k in ("gaze_map", "precision", "hd95_all", "asd_all", "commit", "fingerprint"):   # columns a table made before they were recorded lacks
         if k not in runs: runs[k] = None
     ok = runs[runs.status == "ok"].copy()
+    ok["env"] = [env_key(c, f) for c, f in zip(ok.commit, ok.fingerprint)]
     for k in ("dice", "iou", "last_dice"): ok[k] = 100 * ok[k].astype(float)
     keys = ["dataset", "label", "protocol", "profile"]
     if ok.empty:                                         # nothing finished: an empty table with every column
-        return pd.DataFrame(columns=keys + ["method", "options", "head", "seeds", "dice", "dice_std", "setting"])
+        return pd.DataFrame(columns=keys + ["method", "options", "head", "seeds", "dice", "dice_std", "env", "setting"])
     g = ok.groupby(keys, sort=False)
     both = lambda col: "/".join(sorted(set(col.dropna()))) or None        # one value, or every value a mixed group holds
     tab = g.agg(method=("method", "first"), options=("options", "first"), head=("head", "first"), seeds=("seed", "nunique"), dice=("dice", "mean"), dice_std=("dice", "std"),
-                gaze_map=("gaze_map", both), precision=("precision", both),
+                gaze_map=("gaze_map", both), precision=("precision", both), env=("env", both),
                 iou=("iou", "mean"), iou_std=("iou", "std"), hd95=("hd95", "mean"), hd95_std=("hd95", "std"),
                 asd=("asd", "mean"), asd_std=("asd", "std"), hd95_all=("hd95_all", "mean"), hd95_all_std=("hd95_all", "std"),
                 asd_all=("asd_all", "mean"), asd_all_std=("asd_all", "std"), last_dice=("last_dice", "mean"), n_images=("n_images", "first"),
@@ -182,6 +185,15 @@ def mode_note(method:str, options, head) -> str|None:
 # %% ../nbs/21_report.ipynb #1e600c8d
 _CHOSEN = {"paper": "chosen on test", "clean": "chosen on validation"}
 
+def _split_env(v) -> list[str]:
+    "The environment keys a summary row holds (`summarize` joins several with '/', and a key holds one '/' itself)."
+    if not isinstance(v, str): return [UNRECORDED]
+    parts, out = v.split("/"), []
+    while parts:
+        if parts[0] == UNRECORDED: out.append(parts.pop(0))
+        else: out.append("/".join(parts[:2])); parts = parts[2:]
+    return out
+
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
     "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, what a mode row needs at test time under its table, failed runs listed."
     lines = [f"# {title}", "",
@@ -199,11 +211,24 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
         if prof in SHOWCASE_PROFILES:
             lines += [f"**Not for comparison**: profile `{prof}` trains a few hundred steps or fewer on tiny images, to show that the pipeline runs; "
                       "its numbers say nothing about how the methods compare, and no paper number is set beside them.", ""]
-        if getattr(DATASETS.get(ds), "gaze_kind", "real") == "simulated":
+        if "gaze" in t and (t.gaze == "simulated").any() or getattr(DATASETS.get(ds), "gaze_kind", "real") == "simulated":   # as recorded
             lines += [f"Gaze: **simulated** with `gazekit.simulate` ({ds} has no recorded gaze); a paper that used real gaze is not compared like for like.", ""]
+        envs = sorted({e for v in t.env.dropna() for e in _split_env(v)}) if "env" in t else []
+        mixed = len(envs) > 1
+        letter = {e: chr(65 + k) for k, e in enumerate(envs)}
+        if envs == [UNRECORDED]:
+            lines += ["**No environment recorded**: these runs were recorded before gazekit stored an environment fingerprint (or from a "
+                      "dirty tree), so nothing says they ran alike: their rows are not evidence for an ordering, and the claims table tests none of them.", ""]
+        elif mixed:
+            lines += [f"**Not one environment**: these rows come from {len(envs)} commit/environment combination(s) "
+                      f"({'; '.join(f'{letter[e]}: `{e}`' for e in envs)}; *{UNRECORDED}*: recorded without an environment fingerprint or from a dirty tree). "
+                      "Rows are compared only within one letter, and a row with several letters mixes environments over its seeds; "
+                      "the claims table compares none of them across letters.", ""]
+        else: lines += [f"One commit and one environment: `{envs[0]}`.", ""]
         lines += [
-                  "| method | protocol | gaze map | seeds | " + " | ".join(_METRIC_COLS.values()) + " | HD95 undefined | last-step Dice | paper Dice | gap | paper source |",
-                  "|---|---|---|---|" + "---|" * len(_METRIC_COLS) + "---|---|---|---|---|"]
+                  "| method | protocol | gaze map | seeds | " + " | ".join(_METRIC_COLS.values()) + " | HD95 undefined | last-step Dice | paper Dice | gap | paper source |"
+                  + (" env |" if mixed else ""),
+                  "|---|---|---|---|" + "---|" * len(_METRIC_COLS) + "---|---|---|---|---|" + ("---|" if mixed else "")]
         precisions = sorted({p for v in t.precision.dropna() for p in v.split("/")})
         if precisions: lines[-2:-2] = [f"Precision: {', '.join(precisions)}.", ""]
         for r in t.itertuples():
@@ -213,7 +238,8 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             fail = f" ({int(r.failed)} failed)" if r.failed else ""
             gm = "–" if getattr(METHODS.get(r.method), "supervision", None) == "full" or not isinstance(r.gaze_map, str) else r.gaze_map
             lines.append(f"| {r.label} | {r.protocol} ({_CHOSEN[r.protocol]}) | {gm} | {r.seeds}{fail} | " + " | ".join(cells) +
-                         f" | {int(r.nan_hd95)} | {_pm(r.last_dice, 0, 1)} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |")
+                         f" | {int(r.nan_hd95)} | {_pm(r.last_dice, 0, 1)} | {paper} | {gap} | {r.paper_source if isinstance(r.paper_source, str) else ''} |"
+                         + (f" {'+'.join(letter[e] for e in _split_env(r.env))} |" if mixed else ""))
         lines.append("")
         notes = {}                                       # one line per note, naming every row it is about
         for l, m, o, h in dict.fromkeys(zip(t.label, t.method, t.options, t["head"])):
@@ -261,7 +287,7 @@ def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
 
 # %% ../nbs/21_report.ipynb #e8e18d52
 def report(reports, title:str|None=None) -> dict:
-    "Rebuild `results.csv` (one row per run), `summary.csv`, `summary.md` and `dice.png` in `reports` from its run records."
+    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md` and `dice.png` in `reports` from its run records."
     from gazekit.viz import save_figure
     reports = Path(reports)
     runs = collect_runs(reports)
@@ -270,9 +296,14 @@ def report(reports, title:str|None=None) -> dict:
     written = {}
     with atomic_path(reports/"results.csv") as p: runs.to_csv(p, index=False)
     with atomic_path(reports/"summary.csv") as p: tab.drop(columns=["options", "head"]).to_csv(p, index=False)
+    claims = claims_table(runs[~runs.profile.isin(SHOWCASE_PROFILES)])      # a pipeline check tests no claim
+    with atomic_path(reports/"claims.csv") as p: claims.to_csv(p, index=False)
+    with atomic_path(reports/"claims_status.md") as p: p.write_text(claims_status(claims, f"the records in `{reports.as_posix().rstrip('/')}/`"))
     md = summary_markdown(tab, runs, title or f"Results: {reports.name}")
+    if not claims.empty: md = md.rstrip("\n") + "\n\n" + claims_markdown(claims)
     with atomic_path(reports/"summary.md") as p: p.write_text(md)
-    written.update(results=reports/"results.csv", summary=reports/"summary.csv", markdown=reports/"summary.md")
+    written.update(results=reports/"results.csv", summary=reports/"summary.csv", claims=reports/"claims.csv",
+                   claims_status=reports/"claims_status.md", markdown=reports/"summary.md")
     if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
     load_methods()
     for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)

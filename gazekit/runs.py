@@ -25,10 +25,11 @@ from .train import TrainConfig, Trainer, PIPELINE_FIELDS
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run',
-           'parameters_cell', 'describe_run', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method',
-           'build_trainer', 'final_metrics', 'device_name', 'git_commit', 'can_resume', 'write_records', 'run_dir',
-           'record_row', 'plot_training', 'plot_predictions']
+__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'RunSpec', 'option_value',
+           'options_text', 'variant_label', 'resolve_run', 'parameters_cell', 'describe_run', 'build_data',
+           'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer', 'final_metrics', 'device_name',
+           'git_commit', 'can_resume', 'write_records', 'lock_file', 'environment', 'run_dir', 'record_row',
+           'plot_training', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -260,7 +261,8 @@ def build_trainer(spec:RunSpec, data:dict, out=None, progress:bool=False) -> Tra
 def _clean_metrics(m:dict) -> dict: return {k: v for k, v in m.items() if k != "per_image"}
 
 def final_metrics(trainer:Trainer, data:dict, spec:RunSpec) -> tuple[dict, pd.DataFrame]:
-    "Test metrics of the selected (best) checkpoint, surface distances included; the last checkpoint's Dice and IoU; the per-image table of the selected one."
+    """Test metrics of the selected (best) checkpoint, surface distances included; the last checkpoint's Dice and IoU; the per-image table of the selected one.
+    The trainer is left on the last checkpoint (where training stopped): `trainer.load(out/"best.pt")` before showing the selected one."""
     last = trainer.evaluate(data["test"], distances=False)
     out = {"status": "ok", "dataset": spec.dataset, "method": spec.method, "label": spec.label,
            "options": dict(spec.method_options), "protocol": spec.protocol,
@@ -326,11 +328,36 @@ def write_records(out, spec:RunSpec, trainer:Trainer, metrics:dict, per_image:pd
            "from_dataset": dataset_defaults(spec, trainer.train_ds), "device": device_name(trainer.device), "commit": git_commit(), "wall_s": round(wall_s, 1),
            "finished": datetime.datetime.now().isoformat(timespec="seconds"),
            "versions": {"gazekit": gazekit.__version__, "torch": torch.__version__, "python": platform.python_version()},
+           "environment": environment(trainer.device),
            "n_train": len(trainer.train_ds), "n_eval": len(trainer.eval_ds) if trainer.eval_ds is not None else 0}
     paths = {"config": save_json(cfg, out/"config.json"), "metrics": save_json({**metrics, "wall_s": round(wall_s, 1)}, out/"metrics.json")}
     with atomic_path(out/"per_image.csv") as p: per_image.to_csv(p, index=False)
     paths["per_image"] = out/"per_image.csv"
     return paths
+
+# %% ../nbs/20_runs.ipynb #4c4b57d7
+FINGERPRINT_PACKAGES = ("torch", "numpy", "monai", "timm", "scipy", "pillow")
+LOCK_FILE = "requirements.lock"
+
+def lock_file() -> Path|None:
+    "The lock the environment was installed from: `requirements.lock` beside the package where gazekit runs from its repository."
+    p = Path(gazekit.__file__).resolve().parents[1]/LOCK_FILE
+    return p if p.is_file() else None
+
+def environment(device="cpu") -> dict:
+    "What a run's numbers depend on besides its code and settings, and `fingerprint`: a hash of all of it but the commit."
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+    def ver(p):
+        try: return version(p)
+        except PackageNotFoundError: return None
+    lock, commit = lock_file(), git_commit()
+    env = {"packages": {p: ver(p) for p in FINGERPRINT_PACKAGES}, "python": platform.python_version(),
+           "machine": platform.machine(), "device": device_name(device), "threads": torch.get_num_threads(),
+           "lock": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock else None,
+           "commit": commit.removesuffix("-dirty"), "dirty": commit.endswith("-dirty")}
+    key = json.dumps({k: v for k, v in env.items() if k not in ("commit", "dirty")}, sort_keys=True)
+    return {**env, "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:12]}
 
 # %% ../nbs/20_runs.ipynb #96273bed
 def run_dir(reports, dataset:str, label:str, protocol:str, seed:int) -> Path:

@@ -22,7 +22,10 @@ REDRAW_S = 10            # a slider moved: the new picture is in the page within
 @pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        # no background connections (this machine's network is closed: Chromium's attempts are refused, many at a time)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                                                              "--disable-background-networking", "--disable-component-update",
+                                                              "--disable-sync"])
         yield b
         b.close()
 

@@ -28,6 +28,10 @@ def test_smoke_run_through_papermill(tmp_path):
     assert cfg["spec"]["seed"] == 3 and cfg["spec"]["method"] == "gaze" and cfg["label"] == "gaze"
     assert cfg["device"].startswith(("CPU", "NVIDIA")) and cfg["wall_s"] > 0 and cfg["commit"]
     assert cfg["train_config"]["optimizer"] == "adam" and cfg["model"] == {"model": "unet-ref", "width": 0.0625, "norm": "batch"}
+    env = cfg["environment"]                                                    # what the numbers depend on besides the code
+    assert set(env["packages"]) == {"torch", "numpy", "monai", "timm", "scipy", "pillow"} and all(env["packages"].values())
+    assert len(env["fingerprint"]) == 12 and env["commit"] and isinstance(env["dirty"], bool) and env["threads"] >= 1
+    assert env["lock"] is not None                                              # this checkout has requirements.lock
     assert len(pd.read_csv(out / "per_image.csv")) == 4
     for fig in ("loss_curve.png", "predictions.png"):
         assert (out / fig).stat().st_size > 5_000
@@ -54,6 +58,14 @@ def test_grid_records_failure_and_goes_on_then_reports(tmp_path):
     md = w["markdown"].read_text()
     assert "| gaze | clean (chosen on validation) | heatmap | 1 |" in md and "Failed runs" in md and "gaze+level=5" in md
     assert "Not for comparison" in md and "73.74" not in md                     # a smoke table is a pipeline check: no paper number beside it
+    assert pd.read_csv(w["claims"]).empty and "The papers' claims, tested" not in md    # nor is a claim tested on it
+    m = run_dir(reports, "kvasir-seg", "gaze", "clean", 0) / "metrics.json"       # the same record, as if of a profile for results
+    m.write_text(json.dumps({**good, "profile": "quick"}))
+    w = report(reports); md = w["markdown"].read_text()
+    claims = pd.read_csv(w["claims"])                                            # the papers' claims that name `gaze` on Kvasir-SEG
+    assert {"gms-vs-gaze", "full-vs-gaze"} <= set(claims.id) and (claims.verdict == "not run").all()
+    assert "The papers' claims, tested" in md and "not run: no finished run of full" in md
+    assert "claim tests on the records in" in w["claims_status"].read_text()
 
 
 def test_bad_parameters_fail_before_any_kernel(tmp_path):

@@ -29,6 +29,7 @@ LAYERS = {
     "train": 7,
     "runs": 8,
     "predict": 8.5,                            # a finished run on new images, and its export
+    "claims": 8.8,                             # the papers' claimed orderings tested on run records: paired bootstrap, verdicts
     "report": 9,
     "explore": 9.5,                            # gazekit explore: the explorer of a dataset and of finished runs, served by Voila
     "grid": 10,

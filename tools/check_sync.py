@@ -1,4 +1,5 @@
-"""Fail if the package is not what the notebooks export, a notebook is not clean, or README.md is stale.
+"""Fail if the package is not what the notebooks export, a notebook is not clean, README.md is stale, or the lock
+(requirements.lock) misses a dependency of pyproject.toml or pins a version outside its range.
 
 Runs nbdev-export, nbdev-clean and the README generator, and compares every file they may touch
 before and after. Files that changed are listed; they are left as the tools made them, so that
@@ -16,7 +17,31 @@ def snapshot():
             if p.is_file() and ".ipynb_checkpoints" not in p.parts}
 
 
+def lock_problems() -> list[str]:
+    "What requirements.lock lacks for pyproject.toml's dependencies and its dev extra (`make install` installs from the lock)."
+    import re, tomllib
+    from packaging.requirements import Requirement
+    lock = ROOT / "requirements.lock"
+    if not lock.is_file(): return ["requirements.lock is missing: run `make lock`"]
+    norm = lambda n: re.sub(r"[-_.]+", "-", n).lower()
+    pins = {}
+    for line in lock.read_text().splitlines():
+        if m := re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", line.strip()): pins[norm(m.group(1))] = m.group(2)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bad = []
+    for text in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        r = Requirement(text)
+        if r.marker is not None and not r.marker.evaluate(): continue
+        v = pins.get(norm(r.name))
+        if v is None: bad.append(f"{r.name} is not in requirements.lock")
+        elif not r.specifier.contains(v, prereleases=True): bad.append(f"requirements.lock pins {r.name}=={v}, outside {r.specifier}")
+    return bad
+
+
 def main():
+    if bad := lock_problems():
+        print("The lock is stale:"); [print("  ", b) for b in bad]
+        print("Run `make lock` and commit requirements.lock."); return 1
     before = snapshot()
     for cmd in ([str(BIN / "nbdev-export")], [str(BIN / "nbdev-clean")], [sys.executable, str(ROOT / "tools" / "make_readme.py")]):
         r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)

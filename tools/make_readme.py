@@ -1,11 +1,20 @@
-"""Write README.md from nbs/index.ipynb (markdown cells as they are, code cells as fenced Python).
+"""Write README.md from nbs/index.ipynb (markdown cells as they are, code cells as fenced Python). A markdown line
+`<!-- include: PATH -->` is replaced by the file PATH (relative to the repository) that a tool wrote from records, e.g.
+the claims status `gazekit report` renders, so that no measured number is typed into the README.
 
 nbdev's own `nbdev-readme` needs Quarto, which cannot be installed from the package registries;
 this does the same job for a notebook without outputs. `--check` exits 1 if README.md is stale."""
-import json, sys
+import json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _includes(md: str) -> str:
+    def one(m):
+        p = ROOT / m.group(1)
+        return p.read_text().strip("\n") if p.is_file() else f"(`{m.group(1)}` is not there yet: it is written by the tool that renders it)"
+    return re.sub(r"<!-- include: (\S+) -->", one, md)
 
 
 def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
@@ -13,7 +22,7 @@ def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
     parts = []
     for c in nb["cells"]:
         src = "".join(c["source"]).strip("\n")
-        if c["cell_type"] == "markdown": parts.append(src)
+        if c["cell_type"] == "markdown": parts.append(_includes(src))
         elif c["cell_type"] == "code":
             lines = src.splitlines()
             if any(l.strip() in ("#| hide", "#|hide") for l in lines): continue

@@ -434,15 +434,25 @@ def carve_validation(ids:list[str], fraction:float=0.1, seed:int=0, groups:list[
     return [x for i, x in enumerate(ids) if i not in val], [x for i, x in enumerate(ids) if i in val]
 
 def load_dataset(name:str, root=None, split:str="train", supervision:str="gaze", size:int|None=224,
-                 val_fraction:float|None=None, val_seed:int=0, source_kwargs:dict|None=None, **kwargs) -> GazeSegDataset:
-    "Samples of `split` of dataset `name` under `supervision` ('gaze', 'full' or 'semi'); see `GazeSegDataset`."
+                 val_fraction:float|None=None, val_seed:int=0, source_kwargs:dict|None=None, ids:list[str]|None=None,
+                 **kwargs) -> GazeSegDataset:
+    """Samples of `split` of dataset `name` under `supervision` ('gaze', 'full' or 'semi'); see `GazeSegDataset`.
+    `ids` keeps only those samples of the split, in that order (e.g. a few images for a figure or a quick run)."""
     src = DATASETS.lookup(name, "load_dataset")(root, **(source_kwargs or {}))
-    ids = None
+    have = None
     if val_fraction and split in ("train", "val"):
-        ids = src.ids("train")
-        tr, va = carve_validation(ids, val_fraction, val_seed, groups=[src.group_of(i) for i in ids])
-        ids = tr if split == "train" else va
+        tr_ids = src.ids("train")
+        tr, va = carve_validation(tr_ids, val_fraction, val_seed, groups=[src.group_of(i) for i in tr_ids])
+        have = tr if split == "train" else va
     elif split == "val" and "val" not in src.splits:
         raise ConfigError(f"{name} has no validation split", where="load_dataset",
                           fix="pass val_fraction=0.1 to carve one from the training list (the clean protocol).")
-    return GazeSegDataset(src, split, supervision, size, ids=ids, **kwargs)
+    if ids is not None:
+        split_ids = have if have is not None else src.ids(split)
+        known, ids = set(split_ids), list(ids)
+        bad = [i for i in ids if i not in known]
+        if bad: raise ConfigError(f"{len(bad)} of the {len(ids)} ids asked for are not in {name}'s {split!r} split "
+                                  f"(e.g. {bad[0]!r})", where="load_dataset(ids=...)",
+                                  fix=f"take ids from load_dataset({name!r}, split={split!r}).ids (its first: {split_ids[0]!r}).")
+        have = ids
+    return GazeSegDataset(src, split, supervision, size, ids=have, **kwargs)

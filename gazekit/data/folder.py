@@ -72,6 +72,10 @@ class Folder(Source):
         self.gaze_file = gaze_file or g.get("file") or self._only_file()
         self.gaze_format = (gaze_format or g.get("format") or "gazemedseg-csv") if self.gaze_file else None
         self.gaze_options = dict(g.get("options", {}), **(gaze_options or {}))
+        self.gaze_kind = g.get("kind", "real")             # "simulated" where the gaze file was drawn by gazekit.simulate, not recorded
+        if self.gaze_kind not in ("real", "simulated"):
+            raise DataError(f"gaze kind {self.gaze_kind!r} is neither 'real' nor 'simulated'", where=str(self.dir/"dataset.json"),
+                            fix='"kind": "real" for recorded gaze (the default), "simulated" for gaze gazekit.simulate drew.')
         if self.gaze_format is not None: gaze_reader(self.gaze_format, str(self.gaze_path()), **self.gaze_options)   # options checked now
         self.splits = ("train", "test") + (("val",) if (self.dir/"splits"/"val.txt").is_file() else ())
         self._gaze = None
@@ -153,6 +157,6 @@ def write_example_folder(root, n:int=8, size=(96, 128), seed:int=0, grey_every:i
             rows.append(f"r1\t{k + 1}\t{iid}.png\t{int(f.order[j])}\t{rect[0] + f.x[j] * rect[2]:.1f}\t{rect[1] + f.y[j] * rect[3]:.1f}"
                         f"\t{f.duration[j]:.0f}\t{f.start[j]:.0f}")
     (root/"reading.txt").write_text("\n".join(rows) + "\n")
-    (root/"dataset.json").write_text(json.dumps({"gaze": {"file": "reading.txt", "format": "eyelink", "options": {
+    (root/"dataset.json").write_text(json.dumps({"gaze": {"file": "reading.txt", "format": "eyelink", "kind": "simulated", "options": {
         "screen_rect": list(rect), "image_size": [size[1], size[0]], "image_column": "stimulus"}}}, indent=1))
     return root

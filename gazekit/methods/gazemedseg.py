@@ -24,7 +24,7 @@ from .core import Method, DataNeeds, register_method
 # %% auto #0
 __all__ = ['BORDERS', 'level_thresholds', 'neighbour_offsets', 'affinity_smooth_naive', 'affinity_weights', 'affinity_apply',
            'affinity_smooth', 'two_class_probs', 'cross_level_consistency', 'ProjectedUNet', 'GazeMedSeg',
-           'level_predictions_figure', 'levels_ablation_figure']
+           'level_predictions_figure', 'levels_ablation_figure', 'annotation_time_figure']
 
 # %% ../../nbs/11_methods.gazemedseg.ipynb #64d57cc0
 def level_thresholds(dataset:str, levels:int=2) -> tuple[float, ...]:
@@ -280,6 +280,46 @@ def levels_ablation_figure(runs):
 
 @patch(cls_method=True)
 def report_figures(cls:GazeMedSeg, runs) -> dict:
-    "Figures `gazekit report` adds for GazeMedSeg's runs: Dice against the number of levels (when the ablation was run)."
-    fig = levels_ablation_figure(runs)
-    return {} if fig is None else {"gazemedseg_levels": fig}
+    "Figures `gazekit report` adds for GazeMedSeg's runs: Dice against the number of levels, Dice against annotation time (each when its runs are there)."
+    figs = {"gazemedseg_levels": levels_ablation_figure(runs), "gazemedseg_annotation_time": annotation_time_figure(runs)}
+    return {k: f for k, f in figs.items() if f is not None}
+
+# %% ../../nbs/11_methods.gazemedseg.ipynb #7bdfa49c
+_SCHEME = {"full": "full", "gaze": "gaze", "gazemedseg": "gaze"}      # the annotation each method learns from
+_COLOUR = {"full": "tab:green", "gaze": "tab:orange", "gazemedseg": "navy"}
+
+def annotation_time_figure(runs):
+    "Test Dice against annotation hours (the paper's hours; gazekit's Dice filled, the paper's hollow); one panel per dataset, protocol and profile with a gaze method run. None without such runs."
+    import matplotlib.pyplot as plt
+    from gazekit.core import resource_path
+    paper = json.loads(resource_path("paper_results.json").read_text())
+    hours, src = paper["annotation_hours"]["hours"], paper["annotation_hours"]["source"]
+    reported = {(r["dataset"], r["method"]): r for r in paper["results"] if not r.get("setting")}
+    ok = runs[(runs.status == "ok") & runs.method.isin(list(_SCHEME)) & (runs.options == "{}") & runs["head"].isna()].copy()
+    ok["dice"] = 100 * ok.dice.astype(float)
+    keys = ["dataset", "protocol", "profile"]
+    panels = [k for k, d in ok.groupby(keys) if d.method.isin(["gaze", "gazemedseg"]).any()]
+    if not panels: return None
+    fig, axs = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.0), squeeze=False)
+    for ax, key in zip(axs[0], panels):
+        d = ok[(ok[keys] == pd.Series(key, index=keys)).all(axis=1)]
+        for k, m in enumerate(_SCHEME):
+            x = hours[_SCHEME[m]] * (1 + 0.06 * (k - 1))                  # gaze and gazemedseg share an x: set apart a little
+            dm = d[d.method == m].dice
+            if len(dm):
+                ax.errorbar([x], [dm.mean()], yerr=[dm.std() if len(dm) > 1 else 0], marker="o", ms=7, capsize=4, color=_COLOUR[m],
+                            label=f"{m}: gazekit ({len(dm)} seed{'s' if len(dm) > 1 else ''})")
+                ax.scatter([x] * len(dm), dm, color=_COLOUR[m], alpha=0.35, s=14)
+            if (p := reported.get((key[0], m))) is not None:
+                ax.errorbar([x], [p["mean"]], yerr=[p.get("std") or 0], marker="o", ms=8, mfc="white", capsize=4, color=_COLOUR[m],
+                            ls="none", label=f"{m}: paper")
+        for s, h in hours.items():
+            if s not in _SCHEME.values(): ax.axvline(h, color="0.75", ls=":", lw=1); ax.annotate(s, (h, 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, color="0.45")
+        ax.set_xscale("log"); ax.set_xticks(sorted(hours.values())); ax.set_xticklabels([f"{h:g}" for h in sorted(hours.values())], fontsize=8)
+        ax.minorticks_off()
+        ax.set_xlabel("annotation hours for the training set (the paper's)"); ax.set_ylabel("test Dice (%)")
+        ax.set_title(f"{key[0]}, {key[1]} protocol, profile {key[2]}", fontsize=10); ax.legend(fontsize="x-small", loc="lower right")
+    fig.text(0.01, 0.005, f"Hours and hollow points: {src.split(';')[0]}. Filled: gazekit's runs, mean ± std over seeds (dots: seeds).",
+             fontsize=7, color="0.35")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
