@@ -16,7 +16,7 @@ from .core import ConfigError, resource_path
 
 # %% auto #0
 __all__ = ['MIN_SEEDS', 'UNRECORDED', 'paper_claims', 'paired_bootstrap', 'verdict', 'env_key', 'claims_table', 'claims_markdown',
-           'claims_status']
+           'claims_status', 'plot_claims']
 
 # %% ../nbs/21a_claims.ipynb #053e44a5
 def paper_claims() -> pd.DataFrame:
@@ -131,3 +131,24 @@ def claims_status(t:pd.DataFrame, where:str="these records") -> str:
     if len(con): out.append("Contradicted: " + "; ".join(name(r) for r in con.itertuples()) + ".")
     if not len(rep) and not len(con): out.append("No ordering is supported by these records.")
     return " ".join(out) + "\n"
+
+# %% ../nbs/21a_claims.ipynb #a268cbee
+_VERDICT_COLOUR = {"reproduced": "tab:green", "contradicted": "tab:red", "inconclusive": "0.5"}
+
+def plot_claims(t:pd.DataFrame):
+    "Each tested claim's paired Δ Dice with its 95 % interval, coloured by verdict; one row per claim and setting. None if no claim was tested."
+    import matplotlib.pyplot as plt
+    d = t[t["diff"].notna()].reset_index(drop=True)
+    if d.empty: return None
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.32 * len(d)))
+    y = np.arange(len(d))[::-1]
+    for k, r in d.iterrows():
+        c = _VERDICT_COLOUR.get(r.verdict.split(" (")[0], "0.5")
+        ax.errorbar([r["diff"]], [y[k]], xerr=[[r["diff"] - r.lo], [r.hi - r["diff"]]], fmt="o", color=c, capsize=3, ms=5)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(y); ax.set_yticklabels([f"{r.id} ({r.dataset}, {r.protocol}, {r.profile}; {r.seeds} seeds)" for r in d.itertuples()], fontsize=8)
+    ax.set_xlabel("Δ test Dice, better − worse (Dice points; 95 % interval over seeds and images)")
+    handles = [plt.Line2D([], [], marker="o", ls="none", color=c, label=v) for v, c in _VERDICT_COLOUR.items()]
+    ax.legend(handles=handles, fontsize="x-small", loc="best"); ax.set_title("The papers' claims, tested on gazekit's runs", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -16,7 +16,7 @@ from .core import ConfigError, atomic_path, resource_path, read_json
 from .data import DATASETS
 from .methods.core import METHODS, load_methods
 from .runs import PROTOCOLS, option_value, options_text, record_row
-from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key
+from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims
 
 # %% auto #0
 __all__ = ['SHOWCASE_PROFILES', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize',
@@ -305,6 +305,7 @@ def report(reports, title:str|None=None) -> dict:
     written.update(results=reports/"results.csv", summary=reports/"summary.csv", claims=reports/"claims.csv",
                    claims_status=reports/"claims_status.md", markdown=reports/"summary.md")
     if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
+    if (fig := plot_claims(claims)) is not None: written["claims_figure"] = save_figure(fig, reports/"claims.png")
     load_methods()
     for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)
         for name, fig in cls.report_figures(runs).items():

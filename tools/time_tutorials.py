@@ -69,6 +69,7 @@ def main(argv=None):
         rec = json.loads(Path(a.render).read_text())
         (Path(a.render).parent / "timings.md").write_text(render(rec)); return 0
     import papermill as pm
+    from gazekit.grid import _logged_kernel
     out = Path(a.out); path = out / "timings.json"
     rec = json.loads(path.read_text()) if path.exists() else {"tutorials": []}
     rows = {r["file"]: r for r in rec["tutorials"]}
@@ -79,7 +80,8 @@ def main(argv=None):
         if only and not any(nb.name.startswith(o) for o in only): continue
         with tempfile.TemporaryDirectory() as d:
             t0, (busy0, own0) = time.perf_counter(), _cpu()
-            done = pm.execute_notebook(str(nb), str(Path(d) / nb.name), parameters={"fast": a.fast}, cwd=d, progress_bar=False)
+            done = pm.execute_notebook(str(nb), str(Path(d) / nb.name), parameters={"fast": a.fast}, cwd=d, progress_bar=False,
+                                       kernel_manager_class=_logged_kernel(Path(d) / "kernel.log"))   # its start-up warnings off the console
             dt = time.perf_counter() - t0
             busy1, own1 = _cpu()
         said = [o.get("text", "") for c in done["cells"] for o in c.get("outputs", []) if o.get("name") == "stdout"]
