@@ -67,9 +67,13 @@ def _one_claim(c, a:pd.DataFrame, b:pd.DataFrame, n_boot:int) -> dict:
         return {**out, "verdict": "not comparable", "why": why}
     seeds = sorted(set(a.seed) & set(b.seed))
     if not seeds: return {**out, "verdict": "not run", "why": "no seed both sides ran"}
-    A = {s: _per_image(a[a.seed == s].run.iloc[0]) for s in seeds}
-    B = {s: _per_image(b[b.seed == s].run.iloc[0]) for s in seeds}
-    ids = sorted(set.intersection(*(set(A[s].index) & set(B[s].index) for s in seeds)))
+    try:
+        A = {s: _per_image(a[a.seed == s].run.iloc[0]) for s in seeds}
+        B = {s: _per_image(b[b.seed == s].run.iloc[0]) for s in seeds}
+    except (OSError, KeyError, ValueError) as e:                  # a record without a readable per-image table
+        return {**out, "seeds": len(seeds), "verdict": "not comparable", "why": f"a per_image.csv cannot be read ({type(e).__name__})"}
+    finite = lambda t: set(t.index[np.isfinite(t.to_numpy(float))])
+    ids = sorted(set.intersection(*(finite(A[s]) & finite(B[s]) for s in seeds)))
     if not ids: return {**out, "seeds": len(seeds), "verdict": "not comparable", "why": "the two sides share no test image"}
     d = np.stack([A[s].loc[ids].to_numpy(float) - B[s].loc[ids].to_numpy(float) for s in seeds])
     m, lo, hi = paired_bootstrap(d, n_boot=n_boot)
