@@ -7,6 +7,7 @@ Docs: https://gazekit.github.io/gazekit/train.html.md"""
 # %% ../nbs/08_train.ipynb #3e33519c
 from __future__ import annotations
 import hashlib, json, math, os, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -52,6 +53,7 @@ class TrainConfig:
     device: str = "auto"
     progress: bool = True
     log_every: int = 10               # log (and check the loss is finite: one host synchronisation) every N steps
+    eval_ema: float = 0.0             # evaluate, select and predict with an exponential moving average of the weights, this decay (e.g. 0.99); 0: the weights as trained
 
     def __post_init__(self):
         check_field_types(self, "TrainConfig")
@@ -60,6 +62,8 @@ class TrainConfig:
             if getattr(self, k) not in ok: raise ConfigError(f"{k}={getattr(self, k)!r}", where="TrainConfig", fix=f"use one of {ok}.")
         if self.iterations < 1 or self.batch_size < 1: raise ConfigError("iterations and batch_size must be >= 1", where="TrainConfig")
         if self.log_every < 1: raise ConfigError(f"log_every={self.log_every}", where="TrainConfig", fix="log every N >= 1 steps.")
+        if not 0 <= self.eval_ema < 1:
+            raise ConfigError(f"eval_ema={self.eval_ema}", where="TrainConfig", fix="use a decay in [0, 1): 0.99 averages about the last 100 steps; 0 turns it off.")
 
 PIPELINE_FIELDS = ("progress", "log_every", "workers")   # how a run is executed, not what it computes: a resume may change them
 
@@ -170,6 +174,8 @@ class Trainer:
         self._nonfinite = torch.zeros((), dtype=torch.int64, device=self.device)   # non-finite losses since the last check, counted on the device
         self._checked = 0                                    # the step of that last check
         self._setup_parallel()
+        self.ema = self._averaged_copy() if self.cfg.eval_ema else None   # the averaged weights (`averaged`), or none
+        self._selected = self._swapped = False               # selected weights loaded (`load`); averaged weights swapped in
 
 # %% ../nbs/08_train.ipynb #5886aee4
 @patch
@@ -210,6 +216,33 @@ def _lr_factor(self:Trainer, step:int) -> float:
     lo = c.min_lr / c.lr
     return lo + (1 - lo) * 0.5 * (1 + math.cos(math.pi * min(t, T) / T))
 
+# %% ../nbs/08_train.ipynb #fe0c506a
+@patch
+def _averaged_copy(self:Trainer) -> dict:
+    return {k: v.detach().clone() for k, v in self.method.state_dict().items()}
+
+@patch
+@torch.no_grad()
+def _update_ema(self:Trainer, step:int):
+    "Move the averaged weights towards the trained ones after step `step` (a no-op without `eval_ema`)."
+    if self.ema is None: return
+    decay = min(self.cfg.eval_ema, (1 + step) / (10 + step))
+    now = self.method.state_dict()
+    fl = [k for k, v in now.items() if v.is_floating_point()]
+    torch._foreach_lerp_([self.ema[k] for k in fl], [now[k] for k in fl], 1 - decay)
+    for k, v in now.items():
+        if not v.is_floating_point(): self.ema[k].copy_(v)
+
+@patch
+@contextmanager
+def averaged(self:Trainer):
+    "Within it the method holds the averaged weights (with `eval_ema` on, unless selected weights were loaded); after it, its own again."
+    if self.ema is None or self._selected or self._swapped: yield self; return
+    own = self._averaged_copy()
+    self.method.load_state_dict(self.ema); self._swapped = True
+    try: yield self
+    finally: self.method.load_state_dict(own); self._swapped = False
+
 # %% ../nbs/08_train.ipynb #559e3818
 @patch
 def state_dict(self:Trainer, full:bool=True) -> dict:
@@ -218,7 +251,8 @@ def state_dict(self:Trainer, full:bool=True) -> dict:
     if not full: return sd
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available(): rng["cuda"] = torch.cuda.get_rng_state_all()
-    return {**sd, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "history": self.history, "rng": rng}
+    sd = {**sd, "optimizer": self.opt.state_dict(), "scheduler": self.sched.state_dict(), "history": self.history, "rng": rng}
+    return {**sd, "ema": self.ema} if self.ema is not None else sd
 
 @patch
 def save(self:Trainer, name:str="last.pt", full:bool=True):
@@ -229,7 +263,7 @@ def save(self:Trainer, name:str="last.pt", full:bool=True):
 
 @patch
 def load(self:Trainer, path):
-    "Restore what `save` wrote: everything from a full checkpoint (`last.pt`), the weights alone from `best.pt` (weights-only unpickling: a checkpoint cannot run code)."
+    "Restore what `save` wrote: everything from a full checkpoint (`last.pt`, with the averaged weights where `eval_ema` is on), the weights alone from `best.pt` (then scored as they are; weights-only unpickling: a checkpoint cannot run code)."
     try: sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         raise DataError(f"cannot load the checkpoint ({e})", where=str(path),
@@ -241,7 +275,12 @@ def load(self:Trainer, path):
     except (RuntimeError, KeyError, ValueError) as e:
         raise DataError(f"the checkpoint does not fit this method ({str(e).splitlines()[0]})", where=str(path),
                         fix="it was written by another method or an older gazekit: delete it to start afresh.") from e
-    if "optimizer" not in sd: return self                # selected weights: the run's own state stays as it is
+    self._selected = "optimizer" not in sd
+    if self._selected: return self                       # selected weights: the run's own state stays as it is
+    if self.ema is not None:
+        if "ema" not in sd: raise DataError("the checkpoint holds no averaged weights, and this run evaluates with them (eval_ema)", where=str(path),
+                                            fix="resume with the settings that wrote it, or delete it to start afresh.")
+        self.ema = {k: v.to(self.device) for k, v in sd["ema"].items()}
     self.sched.load_state_dict(sd["scheduler"])
     self.step, self.best, self.history = sd["step"], sd["best"], sd["history"]
     torch.set_rng_state(sd["rng"]["torch"])
@@ -286,14 +325,14 @@ def _predict_batches(self:Trainer, ds, head, full_resolution:bool):
 @patch
 @torch.no_grad()
 def evaluate(self:Trainer, ds=None, full_resolution:bool=True, head:str|None=None, distances:bool=True) -> dict:
-    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (where the source says its samples are slices); `distances=False`: Dice and IoU only."
+    "Metrics of the method's prediction `head` on `ds` (default: the evaluation set), per image or per 3D volume (where the source says its samples are slices); `distances=False`: Dice and IoU only. Scores the averaged weights where `eval_ema` is on."
     ds = ds if ds is not None else self.eval_ds
     if ds is None: raise ConfigError("no evaluation dataset", where="Trainer.evaluate", fix="pass eval_ds to the Trainer.")
     vols = ds.volume_groups()                             # 3-D volumes: {volume: its slices' indices in order}
     vol_of = {k: v for v, ks in (vols or {}).items() for k in ks}
     agg = SegMetrics(num_classes=self.method.num_classes, spatial_dims=2 if vols is None else 3, distances=distances)
     pending = {}
-    with eval_mode(self.method):
+    with self.averaged(), eval_mode(self.method):
         for i, pred, tgt in self._predict_batches(ds, head, full_resolution):
             if vols is None: agg(pred[None], torch.as_tensor(tgt)[None].long(), ids=[ds.ids[i]]); continue
             v = vol_of[i]                                      # a slice: score its volume once all its slices are in
@@ -334,6 +373,7 @@ def _train_step(self:Trainer, s:int, batch:dict) -> dict:
     if c.grad_clip: nn.utils.clip_grad_norm_(self.method.parameters(), c.grad_clip)
     self.opt.step(); self.sched.step()
     self.method.after_step(s)
+    self._update_ema(s)
     return out
 
 @patch
@@ -374,7 +414,7 @@ def _after(self:Trainer, out:dict, t0:float, bar):
         self._log({"step": self.step, "eval": {k: v for k, v in m.items() if k != "per_image"}})
         if self.best is None or m["dice"] > self.best["dice"]:
             self.best = {"step": self.step, "dice": float(m["dice"])}
-            self.save("best.pt", full=False)
+            with self.averaged(): self.save("best.pt", full=False)    # the weights just scored
     if save: self.save("last.pt")
 
 @patch
