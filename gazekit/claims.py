@@ -48,7 +48,7 @@ def verdict(lo:float, hi:float, n_seeds:int) -> str:
 UNRECORDED = "unrecorded"                  # a run recorded before environments were, or from a dirty tree: comparable with none
 
 def env_key(commit, fingerprint) -> str:
-    "A run's commit and environment fingerprint as one key: runs compare only within one key."
+    "A run's version of the code (`code`, or its commit for an older record) and environment fingerprint as one key: runs compare only within one key."
     if not isinstance(commit, str) or not isinstance(fingerprint, str) or commit.endswith("-dirty") or commit == "unknown": return UNRECORDED
     return f"{commit[:12]}/{fingerprint}"
 
@@ -60,10 +60,10 @@ def _one_claim(c, a:pd.DataFrame, b:pd.DataFrame, n_boot:int) -> dict:
     out = {"seeds": 0, "n_images": 0, "better_dice": np.nan, "worse_dice": np.nan, "diff": np.nan, "lo": np.nan, "hi": np.nan}
     if a.empty or b.empty:
         return {**out, "verdict": "not run", "why": f"no finished run of {c.better if a.empty else c.worse}"}
-    keys = {env_key(r.get("commit"), r.get("fingerprint")) for r in a.to_dict("records") + b.to_dict("records")}
+    keys = {env_key(r["code"] if isinstance(r.get("code"), str) else r.get("commit"), r.get("fingerprint")) for r in a.to_dict("records") + b.to_dict("records")}
     if UNRECORDED in keys or len(keys) > 1:
         why = ("a run has no environment fingerprint, or ran from a dirty tree" if UNRECORDED in keys else
-               f"the runs come from {len(keys)} commit/environment combinations")
+               f"the runs come from {len(keys)} code/environment combinations")
         return {**out, "verdict": "not comparable", "why": why}
     seeds = sorted(set(a.seed) & set(b.seed))
     if not seeds: return {**out, "verdict": "not run", "why": "no seed both sides ran"}
@@ -107,7 +107,7 @@ def claims_markdown(t:pd.DataFrame) -> str:
              f"the mean over the seeds both ran and the test images both scored (paired), with its 95 % interval from a bootstrap "
              f"over seeds and test images (gazekit.claims). **reproduced**: the interval lies above 0; **contradicted**: below 0; "
              f"**inconclusive**: it holds 0, or fewer than {MIN_SEEDS} seeds. *Not comparable*: the two sides' runs do not share "
-             "one commit and one environment fingerprint.", ""]
+             "one version of the code and one environment fingerprint.", ""]
     if t.empty: return "\n".join(lines + ["No claim has runs here.", ""])
     kind = t.verdict.map(lambda v: "not run or not comparable" if v.startswith("not") else v.split(" (")[0])
     counts = kind.value_counts()
@@ -130,7 +130,7 @@ def claims_status(t:pd.DataFrame, where:str="these records") -> str:
     rep, con = t[t.verdict == "reproduced"], t[t.verdict == "contradicted"]
     inc = t.verdict.str.startswith("inconclusive").sum(); nrun = (t.verdict == "not run").sum(); ncmp = (t.verdict == "not comparable").sum()
     out = [f"Of the {len(t)} claim tests on {where}: {len(rep)} reproduced, {len(con)} contradicted, {inc} inconclusive, "
-           f"{ncmp} not comparable (their runs do not share one commit and one environment), {nrun} not run."]
+           f"{ncmp} not comparable (their runs do not share one version of the code and one environment), {nrun} not run."]
     if len(rep): out.append("Reproduced: " + "; ".join(name(r) for r in rep.itertuples()) + ".")
     if len(con): out.append("Contradicted: " + "; ".join(name(r) for r in con.itertuples()) + ".")
     if not len(rep) and not len(con): out.append("No ordering is supported by these records.")

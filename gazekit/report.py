@@ -80,6 +80,11 @@ def _recorded_setup(m:dict, cfg:dict) -> dict:
         precision = "bf16" if tc["amp"] and not str(cfg.get("device", "CPU")).startswith("CPU") else "fp32"
     return {"gaze_map": gaze_map, "precision": precision}
 
+def _code(cfg:dict, env:dict):
+    "The version of the code a run executed (`-dirty` if it differed from its commit); a record from before `code` was stored: its commit."
+    if isinstance(env.get("code"), str): return env["code"] + ("-dirty" if env.get("dirty") else "")
+    return cfg.get("commit")
+
 def collect_runs(reports) -> pd.DataFrame:
     "One row per run folder under `<reports>/runs`: finished, failed, or unusable (missing, unreadable or invalid record, with the reason)."
     rows = []
@@ -89,7 +94,8 @@ def collect_runs(reports) -> pd.DataFrame:
         cfg = read_json(d/"config.json")
         cfg = cfg if isinstance(cfg, dict) else {}
         env = cfg.get("environment") if isinstance(cfg.get("environment"), dict) else {}
-        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "fingerprint": env.get("fingerprint"), "gaze": cfg.get("gaze"), "run": str(d)}
+        extra = {"device": cfg.get("device"), "commit": cfg.get("commit"), "code": _code(cfg, env), "fingerprint": env.get("fingerprint"),
+                 "gaze": cfg.get("gaze"), "run": str(d)}
         try: row = {**record_row(m), **extra, **_recorded_setup(m, cfg)}
         except (TypeError, AttributeError, ValueError) as e:   # a shape record_problem did not foresee: listed, never fatal
             rows.append(_unusable_row(d, "invalid", f"metrics.json cannot be read as a record ({e})")); continue
@@ -99,7 +105,7 @@ def collect_runs(reports) -> pd.DataFrame:
                 rows.append({**row, **record_row({**m, "test": t, "last": {}}), "label": f"{m['label']} [{head}]",
                              "head": head, **extra, **_recorded_setup(m, cfg)})
     cols = ["dataset", "method", "label", "options", "head", "protocol", "profile", "gaze_map", "precision", "seed", "status", "dice", "iou", "hd95",
-            "asd", "hd95_all", "asd_all", "n_images", "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "fingerprint", "gaze", "error", "run"]
+            "asd", "hd95_all", "asd_all", "n_images", "nan_hd95", "last_dice", "selected_step", "wall_s", "device", "commit", "code", "fingerprint", "gaze", "error", "run"]
     return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/21_report.ipynb #f8e614b1
@@ -132,10 +138,10 @@ SHOWCASE_PROFILES = ("demo", "smoke")      # seconds a run: they show that the p
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside (not for the demo and smoke profiles), the gap; rows grouped by setting (the paper's first), then in the registry's order."
     runs = runs.copy()
-    for k in ("gaze_map", "precision", "hd95_all", "asd_all", "commit", "fingerprint"):   # columns a table made before they were recorded lacks
+    for k in ("gaze_map", "precision", "hd95_all", "asd_all", "commit", "code", "fingerprint"):   # columns a table made before they were recorded lacks
         if k not in runs: runs[k] = None
     ok = runs[runs.status == "ok"].copy()
-    ok["env"] = [env_key(c, f) for c, f in zip(ok.commit, ok.fingerprint)]
+    ok["env"] = [env_key(c if isinstance(c, str) else m, f) for c, m, f in zip(ok.code, ok.commit, ok.fingerprint)]
     for k in ("dice", "iou", "last_dice"): ok[k] = 100 * ok[k].astype(float)
     keys = ["dataset", "label", "protocol", "profile"]
     if ok.empty:                                         # nothing finished: an empty table with every column
@@ -220,11 +226,11 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             lines += ["**No environment recorded**: these runs were recorded before gazekit stored an environment fingerprint (or from a "
                       "dirty tree), so nothing says they ran alike: their rows are not evidence for an ordering, and the claims table tests none of them.", ""]
         elif mixed:
-            lines += [f"**Not one environment**: these rows come from {len(envs)} commit/environment combination(s) "
+            lines += [f"**Not one environment**: these rows come from {len(envs)} code/environment combination(s) "
                       f"({'; '.join(f'{letter[e]}: `{e}`' for e in envs)}; *{UNRECORDED}*: recorded without an environment fingerprint or from a dirty tree). "
                       "Rows are compared only within one letter, and a row with several letters mixes environments over its seeds; "
                       "the claims table compares none of them across letters.", ""]
-        else: lines += [f"One commit and one environment: `{envs[0]}`.", ""]
+        else: lines += [f"One version of the code and one environment: `{envs[0]}` (code / environment fingerprint).", ""]
         lines += [
                   "| method | protocol | gaze map | seeds | " + " | ".join(_METRIC_COLS.values()) + " | HD95 undefined | last-step Dice | paper Dice | gap | paper source |"
                   + (" env |" if mixed else ""),

@@ -25,11 +25,11 @@ from .train import TrainConfig, Trainer, PIPELINE_FIELDS
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'RunSpec', 'option_value',
+__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'CODE_PATHS', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'RunSpec', 'option_value',
            'options_text', 'variant_label', 'resolve_run', 'parameters_cell', 'describe_run', 'build_data',
            'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer', 'final_metrics', 'device_name',
-           'git_commit', 'can_resume', 'write_records', 'lock_file', 'environment', 'run_dir', 'record_row',
-           'plot_training', 'plot_predictions']
+           'git_commit', 'code_version', 'can_resume', 'write_records', 'lock_file', 'environment', 'run_dir',
+           'record_row', 'plot_training', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -307,6 +307,23 @@ def git_commit(path=None) -> str:
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError): return "unknown"
 
+CODE_PATHS = ("gazekit", "nbs/experiments")   # what a run executes: the package and the training notebook papermill runs
+
+def code_version(path=None) -> str:
+    """The version of the code a run executes: a hash of the committed trees of `CODE_PATHS`, '-dirty' if a file there differs from
+    that commit; 'unknown' outside git. Commits that add records or change documents leave it as it is, so a grid spread over sessions
+    (committing its records as they finish) still runs one version of the code."""
+    import hashlib
+    cwd = Path(path or Path(gazekit.__file__).parent)
+    def git(*a, check=True):
+        return subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, check=check).stdout.strip()
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        trees = git("-C", top, "rev-parse", *[f"HEAD:{p}" for p in CODE_PATHS]).split()
+        dirty = git("-C", top, "status", "--porcelain", "--", *CODE_PATHS, check=False)
+    except (OSError, subprocess.CalledProcessError): return "unknown"
+    return hashlib.sha256(" ".join(trees).encode()).hexdigest()[:12] + ("-dirty" if dirty else "")
+
 def can_resume(out, cfg:TrainConfig) -> bool:
     "Whether `out/last.pt` exists and was written with the same training settings (a `ConfigError` if the settings differ)."
     p = Path(out)/"last.pt"
@@ -345,18 +362,18 @@ def lock_file() -> Path|None:
     return p if p.is_file() else None
 
 def environment(device="cpu") -> dict:
-    "What a run's numbers depend on besides its code and settings, and `fingerprint`: a hash of all of it but the commit."
+    "What a run's numbers depend on besides its settings: the environment (packages, Python, machine, device, threads, lock), summed up in `fingerprint`; and the code, as the commit and `code` (`code_version`), `dirty` if the code differs from its commit."
     import hashlib
     from importlib.metadata import PackageNotFoundError, version
     def ver(p):
         try: return version(p)
         except PackageNotFoundError: return None
-    lock, commit = lock_file(), git_commit()
+    lock, commit, code = lock_file(), git_commit(), code_version()
     env = {"packages": {p: ver(p) for p in FINGERPRINT_PACKAGES}, "python": platform.python_version(),
            "machine": platform.machine(), "device": device_name(device), "threads": torch.get_num_threads(),
            "lock": hashlib.sha256(lock.read_bytes()).hexdigest()[:16] if lock else None,
-           "commit": commit.removesuffix("-dirty"), "dirty": commit.endswith("-dirty")}
-    key = json.dumps({k: v for k, v in env.items() if k not in ("commit", "dirty")}, sort_keys=True)
+           "commit": commit.removesuffix("-dirty"), "code": code.removesuffix("-dirty"), "dirty": code.endswith("-dirty")}
+    key = json.dumps({k: v for k, v in env.items() if k not in ("commit", "code", "dirty")}, sort_keys=True)
     return {**env, "fingerprint": hashlib.sha256(key.encode()).hexdigest()[:12]}
 
 # %% ../nbs/20_runs.ipynb #96273bed

@@ -30,7 +30,7 @@ def test_smoke_run_through_papermill(tmp_path):
     assert cfg["train_config"]["optimizer"] == "adam" and cfg["model"] == {"model": "unet-ref", "width": 0.0625, "norm": "batch"}
     env = cfg["environment"]                                                    # what the numbers depend on besides the code
     assert set(env["packages"]) == {"torch", "numpy", "monai", "timm", "scipy", "pillow"} and all(env["packages"].values())
-    assert len(env["fingerprint"]) == 12 and env["commit"] and isinstance(env["dirty"], bool) and env["threads"] >= 1
+    assert len(env["fingerprint"]) == 12 and env["commit"] and len(env["code"]) == 12 and isinstance(env["dirty"], bool) and env["threads"] >= 1
     assert env["lock"] is not None                                              # this checkout has requirements.lock
     assert len(pd.read_csv(out / "per_image.csv")) == 4
     for fig in ("loss_curve.png", "predictions.png"):
