@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .core import ConfigError, atomic_path, resource_path, read_json
+from .core import ConfigError, GazeKitError, atomic_path, resource_path, read_json
 from .data import DATASETS
 from .methods.core import METHODS, load_methods
-from .runs import PROTOCOLS, option_value, options_text, record_row
+from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_row
 from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims
 
 # %% auto #0
 __all__ = ['SHOWCASE_PROFILES', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize',
-           'mode_note', 'summary_markdown', 'plot_summary', 'report']
+           'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs', 'qualitative_figure', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -291,9 +291,69 @@ def plot_summary(runs:pd.DataFrame, tab:pd.DataFrame):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/21_report.ipynb #fdee4abf
+def showcase_runs(runs:pd.DataFrame, dataset:str, profile:str) -> pd.DataFrame:
+    "One finished run per method of `dataset` and `profile` that kept its showcase predictions: the default variant, the clean protocol where it ran, the lowest seed all ran."
+    ok = runs[(runs.status == "ok") & (runs.dataset == dataset) & (runs.profile == profile) & runs["head"].isna()]
+    ok = ok[[not _opts(o) and (Path(r)/"showcase.npz").is_file() for o, r in zip(ok.options, ok.run)]]
+    if ok.empty: return ok
+    ok = ok[ok.protocol == ("clean" if (ok.protocol == "clean").any() else ok.protocol.iloc[0])]
+    common = set.intersection(*(set(g.seed) for _, g in ok.groupby("label")))
+    pick = [g[g.seed == (min(common) if common else g.seed.min())].iloc[0] for _, g in ok.groupby("label")]
+    load_methods(); order = {m: k for k, m in enumerate(METHODS)}
+    return pd.DataFrame(pick).sort_values("method", key=lambda s: s.map(lambda m: order.get(m, len(order))))
+
+def _image_dice(pred:np.ndarray, gt:np.ndarray, num_classes:int) -> float:
+    "Dice of one predicted label map on one image: the binary Dice, or the mean over the classes present in the ground truth."
+    from gazekit.gaze import binary_dice
+    if num_classes <= 2: return binary_dice(pred > 0, gt > 0)
+    cs = [c for c in range(1, num_classes) if (gt == c).any()]
+    return float(np.mean([binary_dice(pred == c, gt == c) for c in cs])) if cs else float("nan")
+
+def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
+    "Image, ground truth, gaze (heatmap and pseudo-mask levels) and each method's prediction with its Dice, on the showcase test images; None without showcase records."
+    import matplotlib.pyplot as plt
+    from gazekit.data import load_dataset
+    from gazekit.gaze import heatmap, levels
+    from gazekit.runs import load_showcase
+    from gazekit.viz import show_heatmap, show_mask, show_levels
+    sel = showcase_runs(runs, dataset, profile)
+    if sel.empty: return None
+    preds = {r.label: load_showcase(Path(r.run)/"showcase.npz") for r in sel.itertuples()}
+    ids = list(next(iter(preds.values())))
+    spec = read_json(Path(sel.run.iloc[0])/"config.json")["spec"]
+    ds = load_dataset(dataset, root=spec.get("data_root") or None, split="test", supervision="full",
+                      source_kwargs=spec.get("source_options") or {}, ids=ids)
+    nc = max(ds.source.num_classes, 2)
+    cols = 3 + len(sel)
+    fig, axs = plt.subplots(len(ids), cols, figsize=(2.3 * cols, 2.4 * len(ids)), squeeze=False)
+    for r, k in enumerate(ids):
+        raw, gt = ds.raw(r), np.asarray(ds.source.mask(k))
+        def outline(ax, m, color="lime", image=raw["image"]):
+            if nc == 2: show_mask(image, m > 0, ax=ax, color=color)
+            else:
+                for c in range(1, nc): show_mask(image if c == 1 else None, m == c, ax=ax, color=_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)])
+        show_mask(raw["image"], np.zeros(gt.shape, bool), ax=axs[r, 0]); axs[r, 0].set_title(str(k)[:22], fontsize=8)
+        outline(axs[r, 1], gt); axs[r, 1].set_title("ground truth", fontsize=8)
+        if raw["fixations"] is not None:
+            h = heatmap(raw["fixations"], size=gt.shape, sigma=ds.sigma)
+            show_heatmap(raw["image"], h, ax=axs[r, 2])
+            show_levels(None, levels(h, ds.thresholds), ds.thresholds, ax=axs[r, 2], legend=r == 0, alpha=0.15)
+            axs[r, 2].set_title("gaze and its levels", fontsize=8)
+        else: show_mask(raw["image"], np.zeros(gt.shape, bool), ax=axs[r, 2]); axs[r, 2].set_title("no gaze", fontsize=8)
+        for c, row in enumerate(sel.itertuples(), 3):
+            p = preds[row.label].get(k)
+            if p is None: axs[r, c].axis("off"); continue
+            outline(axs[r, c], p, color="magenta")
+            axs[r, c].set_title((f"{row.label} (seed {row.seed})\n" if r == 0 else "") + ("Dice –" if np.isnan(d := 100 * _image_dice(p, gt, nc)) else f"Dice {d:.1f}%"), fontsize=8)
+    for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
+    fig.suptitle(f"{dataset}, profile {profile}, {sel.protocol.iloc[0]} protocol: the same test images in every run", fontsize=10)
+    fig.tight_layout()
+    return fig
+
 # %% ../nbs/21_report.ipynb #e8e18d52
 def report(reports, title:str|None=None) -> dict:
-    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md` and `dice.png` in `reports` from its run records."
+    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png` and the qualitative grids (`qualitative_<dataset>.png`) in `reports` from its run records."
     from gazekit.viz import save_figure
     reports = Path(reports)
     runs = collect_runs(reports)
@@ -312,6 +372,12 @@ def report(reports, title:str|None=None) -> dict:
                    claims_status=reports/"claims_status.md", markdown=reports/"summary.md")
     if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
     if (fig := plot_claims(claims)) is not None: written["claims_figure"] = save_figure(fig, reports/"claims.png")
+    ok = runs[runs.status == "ok"]
+    for ds, prof in sorted(set(zip(ok.dataset, ok.profile))):   # the qualitative grid per dataset (needs the data root for the images)
+        name = f"qualitative_{ds}" + ("" if ok.profile.nunique() == 1 else f"_{prof}")
+        try: fig = qualitative_figure(runs, ds, prof)
+        except GazeKitError as e: print(f"{name}.png not made: {e}"); continue
+        if fig is not None: written[name] = save_figure(fig, reports/f"{name}.png")
     load_methods()
     for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)
         for name, fig in cls.report_figures(runs).items():

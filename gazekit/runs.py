@@ -25,11 +25,12 @@ from .train import TrainConfig, Trainer, PIPELINE_FIELDS
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'CODE_PATHS', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'RunSpec', 'option_value',
-           'options_text', 'variant_label', 'resolve_run', 'parameters_cell', 'describe_run', 'build_data',
-           'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer', 'final_metrics', 'device_name',
-           'git_commit', 'code_version', 'can_resume', 'write_records', 'lock_file', 'environment', 'run_dir',
-           'record_row', 'plot_training', 'plot_predictions']
+__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'CODE_PATHS', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'SHOWCASE', 'RunSpec',
+           'option_value', 'options_text', 'variant_label', 'resolve_run', 'parameters_cell', 'describe_run',
+           'build_data', 'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer', 'final_metrics',
+           'device_name', 'git_commit', 'code_version', 'can_resume', 'write_records', 'lock_file', 'environment',
+           'run_dir', 'record_row', 'plot_training', 'showcase_index', 'showcase_predictions', 'save_showcase',
+           'load_showcase', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -338,16 +339,17 @@ def can_resume(out, cfg:TrainConfig) -> bool:
                                fix="use another out_dir, pass resume=False, or delete the folder's checkpoints to start afresh.")
     return True
 
-def write_records(out, spec:RunSpec, trainer:Trainer, metrics:dict, per_image:pd.DataFrame, wall_s:float) -> dict:
-    "Write `config.json`, `metrics.json` and `per_image.csv` of a finished run into `out`."
+def write_records(out, spec:RunSpec, trainer:Trainer, metrics:dict, per_image:pd.DataFrame, wall_s:float, showcase:dict|None=None) -> dict:
+    "Write `config.json`, `metrics.json`, `per_image.csv` (and `showcase.npz`: `showcase_predictions` of the selected checkpoint) of a finished run into `out`."
     out = Path(out)
+    paths = {"showcase": save_showcase(showcase, out/"showcase.npz")} if showcase else {}
     cfg = {"spec": asdict(spec), "label": spec.label, "train_config": asdict(trainer.cfg), "model": spec.model_options(),
            "from_dataset": dataset_defaults(spec, trainer.train_ds), "device": device_name(trainer.device), "commit": git_commit(), "wall_s": round(wall_s, 1),
            "finished": datetime.datetime.now().isoformat(timespec="seconds"),
            "versions": {"gazekit": gazekit.__version__, "torch": torch.__version__, "python": platform.python_version()},
            "environment": environment(trainer.device),
            "n_train": len(trainer.train_ds), "n_eval": len(trainer.eval_ds) if trainer.eval_ds is not None else 0}
-    paths = {"config": save_json(cfg, out/"config.json"), "metrics": save_json({**metrics, "wall_s": round(wall_s, 1)}, out/"metrics.json")}
+    paths.update(config=save_json(cfg, out/"config.json"), metrics=save_json({**metrics, "wall_s": round(wall_s, 1)}, out/"metrics.json"))
     with atomic_path(out/"per_image.csv") as p: per_image.to_csv(p, index=False)
     paths["per_image"] = out/"per_image.csv"
     return paths
@@ -409,33 +411,63 @@ def plot_training(history:list[dict], title:str=""):
 
 _CLASS_COLORS = ["red", "lime", "cyan", "yellow", "magenta"]
 
+SHOWCASE = 4     # test samples every run predicts into its record (`showcase.npz`): the same ones for every run on a dataset
+
+def showcase_index(ds, n:int=SHOWCASE) -> list[int]:
+    """The positions of the showcase samples in `ds` (the same for every run on the dataset): `n` spread evenly over the split,
+    each moved on to the next sample whose mask is not empty (a slice dataset such as ACDC has empty slices at each volume's ends)."""
+    picked = []
+    for p in np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int):
+        q = next((j for j in (*range(int(p), len(ds)), *range(int(p))) if j not in picked and np.asarray(ds.source.mask(ds.ids[j])).any()), None)
+        picked.append(int(p) if q is None else q)
+    return picked
+
 @torch.no_grad()
-def plot_predictions(method, ds, n:int=4, device="cpu", title:str=""):
-    "`n` test images (spread over the split): gaze heatmap, ground truth (green) and prediction (magenta) with its Dice; with several classes, one outline colour per class."
+def showcase_predictions(method, ds, n:int=SHOWCASE, device="cpu") -> dict:
+    "{sample id: the predicted labels (uint8) at its mask's original resolution} for the showcase samples of `ds`."
+    out = {}
+    with eval_mode(method):
+        for i in showcase_index(ds, n):
+            b = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in collate([ds[i]]).items() if k != "mask"}
+            shape = np.asarray(ds.source.mask(ds.ids[i])).shape[:2]
+            out[str(ds.ids[i])] = labels_at(method.predict(b).float(), shape)[0].cpu().numpy().astype(np.uint8)
+    return out
+
+def save_showcase(preds:dict, path) -> Path:
+    "Write the showcase predictions as one compressed `.npz` (a few kB: label maps compress well), atomically."
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f: np.savez_compressed(f, ids=np.array(list(preds), dtype=str), **{f"p{k}": v for k, v in enumerate(preds.values())})
+    return path
+
+def load_showcase(path) -> dict:
+    "What `save_showcase` wrote: {sample id: predicted labels}."
+    with np.load(path) as z: return {str(i): z[f"p{k}"] for k, i in enumerate(z["ids"])}
+
+def plot_predictions(method, ds, n:int=SHOWCASE, device="cpu", title:str="", preds:dict|None=None):
+    "The showcase test images: gaze heatmap, ground truth (green) and prediction (magenta) with its Dice; with several classes, one outline colour per class. `preds`: the `showcase_predictions` already made."
     import matplotlib.pyplot as plt
     from gazekit.gaze import heatmap, binary_dice
     from gazekit.viz import show_heatmap, show_mask
-    idx = np.linspace(0, len(ds) - 1, min(n, len(ds))).round().astype(int)
+    idx = showcase_index(ds, n)
+    preds = preds if preds is not None else showcase_predictions(method, ds, n, device)
+    nc = max(int(getattr(method, "num_classes", 1)), 2)
     fig, axs = plt.subplots(len(idx), 3, figsize=(9, 3 * len(idx)), squeeze=False)
-    with eval_mode(method):
-        for r, i in enumerate(idx):
-            raw, s = ds.raw(int(i)), ds[int(i)]
-            b = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in collate([s]).items() if k != "mask"}
-            logits = method.predict(b).float()
-            pred, nc = labels_at(logits, raw["image"].shape[:2])[0].cpu().numpy(), max(logits.shape[1], 2)
-            if raw["fixations"] is not None: show_heatmap(raw["image"], heatmap(raw["fixations"], size=raw["image"].shape[:2], sigma=ds.sigma), ax=axs[r, 0])
-            else: show_mask(raw["image"], np.zeros(raw["image"].shape[:2], bool), ax=axs[r, 0])
-            gt = np.asarray(ds.source.mask(ds.ids[int(i)]))
-            if nc == 2:
-                show_mask(raw["image"], raw["mask"], ax=axs[r, 1], color="lime")
-                show_mask(raw["image"], pred > 0, ax=axs[r, 2], color="magenta")
-                axs[r, 2].set_title(f"prediction (Dice {100 * binary_dice(pred > 0, gt > 0):.1f}%)")
-            else:                                            # several classes (ACDC: RV, MYO, LV): one outline colour per class
-                for ax, m in ((axs[r, 1], gt), (axs[r, 2], pred)):
-                    for c in range(1, nc): show_mask(raw["image"] if c == 1 else None, m == c, ax=ax, color=_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)])
-                names = getattr(ds.source, "class_names", None) or [f"class {c}" for c in range(nc)]
-                key = ", ".join(f"{names[c]} {_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)]}" for c in range(1, nc))
-                axs[r, 2].set_title(f"prediction ({key})", fontsize=9)
-            axs[r, 0].set_title(f"{ds.ids[int(i)]}: gaze"); axs[r, 1].set_title("ground truth")
+    for r, i in enumerate(idx):
+        raw, pred = ds.raw(i), preds[str(ds.ids[i])]
+        if raw["fixations"] is not None: show_heatmap(raw["image"], heatmap(raw["fixations"], size=raw["image"].shape[:2], sigma=ds.sigma), ax=axs[r, 0])
+        else: show_mask(raw["image"], np.zeros(raw["image"].shape[:2], bool), ax=axs[r, 0])
+        gt = np.asarray(ds.source.mask(ds.ids[i]))
+        if nc == 2:
+            show_mask(raw["image"], gt > 0, ax=axs[r, 1], color="lime")
+            show_mask(raw["image"], pred > 0, ax=axs[r, 2], color="magenta")
+            axs[r, 2].set_title(f"prediction (Dice {100 * binary_dice(pred > 0, gt > 0):.1f}%)")
+        else:                                            # several classes (ACDC: RV, MYO, LV): one outline colour per class
+            for ax, m in ((axs[r, 1], gt), (axs[r, 2], pred)):
+                for c in range(1, nc): show_mask(raw["image"] if c == 1 else None, m == c, ax=ax, color=_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)])
+            names = getattr(ds.source, "class_names", None) or [f"class {c}" for c in range(nc)]
+            key = ", ".join(f"{names[c]} {_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)]}" for c in range(1, nc))
+            axs[r, 2].set_title(f"prediction ({key})", fontsize=9)
+        axs[r, 0].set_title(f"{ds.ids[i]}: gaze"); axs[r, 1].set_title("ground truth")
     fig.suptitle(title); fig.tight_layout()
     return fig
