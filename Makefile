@@ -11,7 +11,7 @@ LOCK := requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(wildcard $(LOCK)) | cksum | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: demo test install lock export check-sync nbtest pytest bench paper-smoke gpu-data gpu-check
+.PHONY: demo test install lock export check-sync nbtest pytest bench paper-smoke gpu-data gpu-check quick-grid
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,10 @@ gpu-check:
 ## Every method once in the paper profile's shape (full width, 224², its batch), a few steps on the CPU: time and peak memory
 paper-smoke: $(STAMP)
 	$(PY) benchmarks/paper_shape_smoke.py
+
+## The quick grid of reports/quick/ (issue 23): what is missing, one run at a time (hours; resumable); `tools/quick_grid.sh --list` shows it
+quick-grid: $(STAMP)
+	tools/quick_grid.sh
 
 ## Developer loop: export the package and clean the notebooks, regenerate README.md
 export: $(STAMP)

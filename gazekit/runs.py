@@ -38,7 +38,7 @@ _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov
 _CPU_OPT = dict(optimizer="adam", lr=1e-3, min_lr=1e-5, weight_decay=0.0, schedule="cosine", schedule_unit="iteration")
 PROFILES = {
     "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group"),
-    "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch"),
+    "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch", eval_ema=0.99),
     "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch"),
     "smoke": dict(_CPU_OPT, lr=1e-2, size=32, iterations=40, batch_size=4, eval_every=20, width=0.0625, norm="batch"),
 }

@@ -1,7 +1,8 @@
-"""How much a profile's result moves with the seed, per variant of the profile: `python tools/profile_study.py reports/study`
+"""How much a profile's result moves with the seed, per variant of the profile: `python tools/profile_study.py reports/study [NAME=REPORTS ...]`
 
 Each sub-folder of the study folder holds the records of one variant of the profile, made by
-`gazekit reproduce DATASET --methods ... --seeds 0,1,2 --protocols clean --reports reports/study/<variant> [changes]`.
+`gazekit reproduce DATASET --methods ... --seeds 0,1,2 --protocols clean --reports reports/study/<variant> [changes]`;
+NAME=REPORTS adds the same datasets and methods from another reports folder as a variant (e.g. `ema=reports/quick`, the profile itself).
 Writes, from the records alone, `spread.md` (per variant and method: the settings that vary, each seed's test Dice,
 mean, standard deviation and range over the seeds, the selected checkpoint's step and validation Dice, minutes a run,
 and the version of the code and the environment fingerprint the runs share) and `spread.png` (the validation Dice at every evaluation,
@@ -34,13 +35,16 @@ def evaluations(run:Path) -> pd.DataFrame:
     return pd.DataFrame([{"step": r["step"], "dice": 100 * r["eval"]["dice"]} for r in rows if "eval" in r])
 
 
-def collect(study:Path) -> pd.DataFrame:
-    rows = []
-    for v in sorted(p for p in study.iterdir() if (p/"runs").is_dir()):
+def collect(study:Path, also:dict={}) -> pd.DataFrame:
+    "The finished runs of every variant: the study's sub-folders, then `also` (name: a reports folder, e.g. the profile's own grid), the latter cut to the study's datasets and methods."
+    rows, keep = [], None
+    for name, v in [*((p.name, p) for p in sorted(study.iterdir()) if (p/"runs").is_dir()), *((n, Path(p)) for n, p in also.items())]:
+        if name in also and keep is None: keep = {(row["dataset"], row["method"]) for row in rows}
         runs = collect_runs(v)
         for _, r in runs[runs.status == "ok"].iterrows():
+            if keep is not None and (r.dataset, r.label) not in keep: continue
             m = json.loads((Path(r.run)/"metrics.json").read_text())
-            rows.append({"variant": v.name, "method": r.label, "seed": int(r.seed), "dice": 100 * r.dice, "val_dice": 100 * m.get("val_dice", np.nan),
+            rows.append({"variant": name, "dataset": r.dataset, "method": r.label, "seed": int(r.seed), "dice": 100 * r.dice, "val_dice": 100 * m.get("val_dice", np.nan),
                          "selected_step": r.selected_step, "minutes": r.wall_s / 60, "commit": r.code if isinstance(r.code, str) else r.commit, "fingerprint": r.fingerprint,
                          "run": r.run, **settings(Path(r.run))})
     return pd.DataFrame(rows)
@@ -104,9 +108,10 @@ def figure(df:pd.DataFrame, path:Path):
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
 
 
-def main(study="reports/study"):
+def main(study="reports/study", *also):
+    "`also`: NAME=FOLDER, further variants read from a reports folder (e.g. `ema=reports/quick`, the profile as it now is)."
     study = Path(study)
-    df = collect(study)
+    df = collect(study, dict(a.split("=", 1) for a in also))
     if df.empty: sys.exit(f"no finished runs under {study}/*/runs: run the variants first (see this script's docstring).")
     (study/"spread.md").write_text(markdown(df, study))
     figure(df, study/"spread.png")
@@ -114,4 +119,4 @@ def main(study="reports/study"):
     print(f"wrote {study/'spread.md'}, spread.csv and spread.png ({len(df)} runs)")
 
 
-if __name__ == "__main__": main(*sys.argv[1:2])
+if __name__ == "__main__": main(*sys.argv[1:])

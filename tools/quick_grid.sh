@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The quick grid (issue 23, part 5): every row of reports/quick/, one run at a time, clean protocol, seeds 0-2.
+#
+#   tools/quick_grid.sh            # run what is missing, in order (finished runs are skipped, cut runs resume)
+#   tools/quick_grid.sh --list     # print the commands, run nothing
+#   make quick-grid                # the same
+#
+# Every record stores the version of the code it ran (gazekit.runs.code_version): the grid refuses to start on a
+# tree whose gazekit/ or nbs/experiments/ differ from the commit, so that all its rows stay comparable. Runs use both
+# cores (torch's default threads), nothing else should run beside them: their minutes are part of the record. Commit the records
+# as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report reports/quick.
+# The study beside it (tools/profile_study.py) repeats `full` and `gaze` without the weight average (reports/study/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+SEEDS=${SEEDS:-0,1,2}
+run() { echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] || "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; }
+[ "${1:-}" = "--list" ] && LIST=1
+if [ "${LIST:-0}" != 1 ] && ! git diff --quiet HEAD -- gazekit nbs/experiments; then
+    echo "gazekit/ or nbs/experiments/ differ from the commit: commit them first (the grid runs one version of the code)" >&2; exit 2
+fi
+
+# Kvasir-SEG: the fully supervised bound, the gaze baseline, and the four papers' headline rows
+run kvasir-seg --methods full,gaze
+run kvasir-seg --methods full --train-option eval_ema=0 --reports reports/study/no-ema   # the profile study's "before"
+run kvasir-seg --methods gradtrack
+run kvasir-seg --methods gazemedseg
+run kvasir-seg --methods fgi
+run kvasir-seg --methods fgi -o darm_apply=ignore
+# ACDC, semi-supervised, 5 % and 10 % labelled
+run acdc --methods labeled,mt,hgdtgl
+run acdc --methods labeled,mt,hgdtgl -o labeled=10%
+# the ablations
+run kvasir-seg --methods gazemedseg -o levels=1
+run kvasir-seg --methods gazemedseg -o levels=3
+run kvasir-seg --methods gazemedseg -o weight=0
+run kvasir-seg --methods gradtrack -o order=shuffled
+run kvasir-seg --methods gradtrack -o weights=uniform
+run kvasir-seg --methods gradtrack -o attention=false
+run kvasir-seg --methods gradtrack -o multilevel=false
+run kvasir-seg --methods fgi -o darm=none
+run kvasir-seg --methods fgi -o text=none
+run acdc --methods hgdtgl -o gazemix=false
+run acdc --methods hgdtgl -o mgp=false
+run acdc --methods hgdtgl -o gaze_loss=false
+run kvasir-seg --methods gaze --train-option eval_ema=0 --reports reports/study/no-ema
