@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/grid.html.md"""
 
 # %% ../nbs/22_grid.ipynb #4f7435c4
 from __future__ import annotations
-import contextlib, hashlib, json, os, time
+import contextlib, json, os, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,36 +16,17 @@ import gazekit
 from .core import ConfigError, GazeKitError, save_json, read_json
 from .data import embedded_dataset
 from .methods.core import METHODS, load_methods
-from .runs import resolve_run, run_dir, record_row, data_stamp
+from .runs import resolve_run, run_dir, record_row, data_stamp, code_version, train_notebook
 from .report import report, record_problem
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'train_notebook', 'code_version', 'run_identity', 'RunBusy', 'run_lock', 'watch_log', 'run_one',
-           'run_grid', 'job_slots', 'GridJob', 'cluster_executor', 'run_demo']
+__all__ = ['EXECUTORS', 'run_identity', 'RunBusy', 'run_lock', 'watch_log', 'run_one', 'run_grid', 'job_slots', 'GridJob',
+           'cluster_executor', 'run_demo']
 
 # %% ../nbs/22_grid.ipynb #588da5bd
-def train_notebook() -> Path:
-    "The parameterised training notebook papermill executes."
-    p = Path(gazekit.__file__).resolve().parents[1]/"nbs"/"experiments"/"train.ipynb"
-    if not p.is_file():
-        raise ConfigError("the training notebook was not found", where=str(p),
-                          fix="run gazekit from a clone of the repository (pip install -e .), which holds nbs/.")
-    return p
-
-_NOT_IN_A_RUN = ("_modidx.py", "cli.py", "grid.py", "report.py")   # the docs index, and what runs only around the notebook
-
-def code_version() -> str:
-    "A hash of what a run's numbers are computed by: gazekit's modules (less those in `_NOT_IN_A_RUN`), the fitted simulator, the training notebook's code."
-    pkg, h = Path(gazekit.__file__).parent, hashlib.sha1()
-    for p in sorted(pkg.rglob("*.py")) + sorted((pkg/"resources").glob("simulator_*.json")):
-        if p.name not in _NOT_IN_A_RUN: h.update(f"{p.relative_to(pkg).as_posix()}\n".encode() + p.read_bytes())
-    cells = json.loads(train_notebook().read_text())["cells"]
-    h.update("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode())
-    return h.hexdigest()[:16]
-
 def run_identity(spec) -> dict:
     "What a finished run's numbers depend on: its resolved spec (less where the data lie), the stamp of its data, the code."
-    ident = {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version()}
+    ident = {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version().removesuffix("-dirty")}
     return json.loads(json.dumps(ident, default=str))      # as identity.json holds it (a tuple reads back as a list)
 
 # %% ../nbs/22_grid.ipynb #1bdc9879

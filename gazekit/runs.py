@@ -25,12 +25,12 @@ from .train import TrainConfig, Trainer, PIPELINE_FIELDS
 from .methods.core import METHODS, get_method, load_methods, method_option_defaults, check_method
 
 # %% auto #0
-__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'CODE_PATHS', 'FINGERPRINT_PACKAGES', 'LOCK_FILE', 'SHOWCASE', 'RunSpec',
-           'option_value', 'options_text', 'variant_label', 'resolve_run', 'parameters_cell', 'describe_run',
-           'build_data', 'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer', 'final_metrics',
-           'device_name', 'git_commit', 'code_version', 'can_resume', 'write_records', 'lock_file', 'environment',
-           'run_dir', 'record_row', 'plot_training', 'showcase_index', 'showcase_predictions', 'save_showcase',
-           'load_showcase', 'plot_predictions']
+__all__ = ['PROFILES', 'PROTOCOLS', 'NOTEBOOK_ONLY', 'CODE_PATHS', 'NOT_IN_A_RUN', 'FINGERPRINT_PACKAGES', 'LOCK_FILE',
+           'SHOWCASE', 'RunSpec', 'option_value', 'options_text', 'variant_label', 'resolve_run', 'parameters_cell',
+           'describe_run', 'build_data', 'data_stamp', 'dataset_defaults', 'build_method', 'build_trainer',
+           'final_metrics', 'device_name', 'git_commit', 'train_notebook', 'code_version', 'can_resume',
+           'write_records', 'lock_file', 'environment', 'run_dir', 'record_row', 'plot_training', 'showcase_index',
+           'showcase_predictions', 'save_showcase', 'load_showcase', 'plot_predictions']
 
 # %% ../nbs/20_runs.ipynb #efdb53b5
 _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov=True, weight_decay=4e-4,
@@ -309,21 +309,40 @@ def git_commit(path=None) -> str:
     except (OSError, subprocess.CalledProcessError): return "unknown"
 
 CODE_PATHS = ("gazekit", "nbs/experiments")   # what a run executes: the package and the training notebook papermill runs
+NOT_IN_A_RUN = ("gazekit/_modidx.py", "gazekit/cli.py", "gazekit/grid.py", "gazekit/report.py", "gazekit/claims.py",
+                "gazekit/explore.py", "gazekit/teach.py", "gazekit/resources/paper_results.json", "gazekit/resources/paper_claims.json")
+# ^ read before or after a run, never inside it: the docs index, the launchers, the tables and claims, the explorer, the course, the papers' numbers
 
-def code_version(path=None) -> str:
-    """The version of the code a run executes: a hash of the committed trees of `CODE_PATHS`, '-dirty' if a file there differs from
-    that commit; 'unknown' outside git. Commits that add records or change documents leave it as it is, so a grid spread over sessions
-    (committing its records as they finish) still runs one version of the code."""
+def train_notebook() -> Path:
+    "The parameterised training notebook papermill executes."
+    p = Path(gazekit.__file__).resolve().parents[1]/"nbs"/"experiments"/"train.ipynb"
+    if not p.is_file():
+        raise ConfigError("the training notebook was not found", where=str(p),
+                          fix="run gazekit from a clone of the repository (pip install -e .), which holds nbs/.")
+    return p
+
+def _run_code() -> dict:
+    "What a run executes, path (relative to the repository) -> its content: gazekit's modules and resources (less `NOT_IN_A_RUN`), the training notebook's code cells."
+    pkg = Path(gazekit.__file__).resolve().parent
+    files = {f"gazekit/{p.relative_to(pkg).as_posix()}": p.read_bytes() for p in sorted(pkg.rglob("*"))
+             if p.is_file() and (p.suffix == ".py" or "resources" in p.relative_to(pkg).parts)}
+    try: cells = json.loads(train_notebook().read_text())["cells"]
+    except ConfigError: cells = []
+    files["nbs/experiments/train.ipynb"] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode()
+    return {k: v for k, v in files.items() if k not in NOT_IN_A_RUN}
+
+def code_version() -> str:
+    """The version of the code a run executes: a hash of the content of `_run_code` (so a commit that adds records, edits prose or
+    the report leaves it as it is, and a grid spread over sessions still runs one version of the code), '-dirty' where one of those
+    files differs from the repository's commit (then no checkout holds exactly that code)."""
     import hashlib
-    cwd = Path(path or Path(gazekit.__file__).parent)
-    def git(*a, check=True):
-        return subprocess.run(["git", *a], cwd=cwd, capture_output=True, text=True, check=check).stdout.strip()
-    try:
-        top = git("rev-parse", "--show-toplevel")
-        trees = git("-C", top, "rev-parse", *[f"HEAD:{p}" for p in CODE_PATHS]).split()
-        dirty = git("-C", top, "status", "--porcelain", "--", *CODE_PATHS, check=False)
-    except (OSError, subprocess.CalledProcessError): return "unknown"
-    return hashlib.sha256(" ".join(trees).encode()).hexdigest()[:12] + ("-dirty" if dirty else "")
+    h = hashlib.sha256()
+    for k, v in _run_code().items(): h.update(k.encode() + b"\n" + v)
+    top = Path(gazekit.__file__).resolve().parents[1]
+    try: out = subprocess.run(["git", "-C", str(top), "status", "--porcelain", "--", *CODE_PATHS], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError): out = "?? (not a git repository)\n"
+    dirty = any(l[3:].split(" -> ")[-1].strip('"') not in NOT_IN_A_RUN for l in out.splitlines() if l.strip())
+    return h.hexdigest()[:12] + ("-dirty" if dirty else "")
 
 def can_resume(out, cfg:TrainConfig) -> bool:
     "Whether `out/last.pt` exists and was written with the same training settings (a `ConfigError` if the settings differ)."

@@ -5,19 +5,20 @@
 #   tools/quick_grid.sh --list     # print the commands, run nothing
 #   make quick-grid                # the same
 #
-# Every record stores the version of the code it ran (gazekit.runs.code_version): the grid refuses to start on a
-# tree whose gazekit/ or nbs/experiments/ differ from the commit, so that all its rows stay comparable. Runs use both
+# Every record stores the version of the code it ran (gazekit.runs.code_version): the grid refuses to start where that
+# code differs from the commit (a dirty version, comparable with none), and a code change reruns finished runs. Runs use both
 # cores (torch's default threads), nothing else should run beside them: their minutes are part of the record. Commit the records
 # as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report reports/quick.
 # The study beside it (tools/profile_study.py) repeats `full` and `gaze` without the weight average (reports/study/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
+if [ -z "${GAZEKIT_DATA:-}" ] && [ -d ../shared/data ]; then export GAZEKIT_DATA="$(cd ../shared/data && pwd)"; fi   # as .ci/run
 SEEDS=${SEEDS:-0,1,2}
 run() { echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] || "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; }
 [ "${1:-}" = "--list" ] && LIST=1
-if [ "${LIST:-0}" != 1 ] && ! git diff --quiet HEAD -- gazekit nbs/experiments; then
-    echo "gazekit/ or nbs/experiments/ differ from the commit: commit them first (the grid runs one version of the code)" >&2; exit 2
+if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
+    echo "the code a run executes differs from the commit (gazekit/, nbs/experiments/): commit it first, the grid runs one version of the code" >&2; exit 2
 fi
 
 # Kvasir-SEG: the fully supervised bound, the gaze baseline, and the four papers' headline rows
