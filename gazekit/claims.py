@@ -16,7 +16,7 @@ from .core import ConfigError, resource_path
 
 # %% auto #0
 __all__ = ['MIN_SEEDS', 'UNRECORDED', 'paper_claims', 'paired_bootstrap', 'verdict', 'env_key', 'claims_table', 'claims_markdown',
-           'claims_status', 'plot_claims']
+           'claims_status', 'plot_claims', 'ablation_claims', 'plot_ablations']
 
 # %% ../nbs/21a_claims.ipynb #053e44a5
 def paper_claims() -> pd.DataFrame:
@@ -154,5 +154,38 @@ def plot_claims(t:pd.DataFrame):
     ax.set_xlabel("Δ test Dice, better − worse (Dice points; 95 % interval over seeds and images)")
     handles = [plt.Line2D([], [], marker="o", ls="none", color=c, label=v) for v, c in _VERDICT_COLOUR.items()]
     ax.legend(handles=handles, fontsize="x-small", loc="best"); ax.set_title("The papers' claims, tested on gazekit's runs", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/21a_claims.ipynb #ad2e4046
+def _paper(source) -> str: return str(source).split(":")[0].strip()
+
+def ablation_claims(t:pd.DataFrame) -> pd.DataFrame:
+    "The claims of `t` that test a part of a method: *worse* is the *better* run label with options added."
+    if t.empty: return t
+    return t[[isinstance(w, str) and w.startswith(f"{b}+") for b, w in zip(t.better, t.worse)]]
+
+def plot_ablations(t:pd.DataFrame):
+    "One panel per paper: each ablated part's paired Δ Dice (the method − the method without it) as a bar with its 95 % interval, coloured by verdict. None if none was tested."
+    import matplotlib.pyplot as plt
+    d = ablation_claims(t)
+    d = d[d["diff"].notna()]
+    if d.empty: return None
+    papers = list(dict.fromkeys(d.source.map(_paper)))
+    rows = [d[d.source.map(_paper) == p] for p in papers]
+    fig, axes = plt.subplots(len(papers), 1, figsize=(7.0, sum(0.9 + 0.35 * len(r) for r in rows)), squeeze=False,
+                             gridspec_kw={"height_ratios": [0.6 + len(r) for r in rows]})
+    for ax, p, r in zip(axes[:, 0], papers, rows):
+        y = np.arange(len(r))[::-1]
+        colours = [_VERDICT_COLOUR.get(v.split(" (")[0], "0.5") for v in r.verdict]
+        ax.barh(y, r["diff"], color=colours, alpha=0.55, height=0.6)
+        ax.errorbar(r["diff"], y, xerr=[r["diff"] - r.lo, r.hi - r["diff"]], fmt="none", ecolor="0.15", capsize=3, lw=1)
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.set_yticks(y); ax.set_yticklabels([f"{w.removeprefix(b + '+')}  ({ds}, {pr}; {s} seeds)" for b, w, ds, pr, s in
+                                              zip(r.better, r.worse, r.dataset, r.protocol, r.seeds)], fontsize=8)
+        ax.set_title(f"{p}: what each part adds to `{r.better.iloc[0]}` (bar: Δ Dice, whisker: 95 % interval)", fontsize=9)
+    axes[-1, 0].set_xlabel("Δ test Dice, the method − the method with the part changed (Dice points)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.55, label=v) for v, c in _VERDICT_COLOUR.items()]
+    axes[0, 0].legend(handles=handles, fontsize="x-small", loc="best")
     fig.tight_layout()
     return fig

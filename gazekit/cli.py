@@ -271,7 +271,7 @@ def _parser():
                        description="Execute nbs/experiments/train.ipynb once; the executed notebook, metrics.json, config.json "
                                    "and figures go to REPORTS/runs/<dataset>/<method>/<protocol>/seed<k>/ (or --out).")
     t.add_argument("dataset", choices=sorted(DATASETS)); t.add_argument("--method", required=True, help="a registered method")
-    t.add_argument("--protocol", default="", choices=("", "paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean); default: as the dataset's papers did (paper; clean on ACDC)")
+    t.add_argument("--protocol", default="", choices=("", "paper", "clean"), help="checkpoint chosen on test (paper) or validation (clean); default: the profile's (clean for quick), else as the dataset's papers did (paper; clean on ACDC)")
     t.add_argument("--seed", type=int, default=0); t.add_argument("--out", default=None, help="the run folder (default: under --reports)")
     t.add_argument("--nproc", type=int, default=1, help="data-parallel processes (torchrun, DDP; one GPU each where there are GPUs); "
                                                         "the global batch stays the profile's (default: 1)")
@@ -284,7 +284,7 @@ def _parser():
     r.add_argument("datasets", nargs="+", choices=sorted(DATASETS), metavar="DATASET")
     r.add_argument("--methods", type=_csv(), required=True, help="comma-separated, e.g. full,gaze")
     r.add_argument("--seeds", type=_csv(int), default=[0, 1, 2], help="comma-separated (default: 0,1,2)")
-    r.add_argument("--protocols", type=_csv(), default=None, help="paper, clean or paper,clean (default: each dataset's papers' protocol: paper; clean on ACDC)")
+    r.add_argument("--protocols", type=_csv(), default=None, help="paper, clean or paper,clean (default: the profile's, clean for quick; else each dataset's papers' protocol: paper; clean on ACDC)")
     r.add_argument("--jobs", type=int, default=1, help="runs at once: on this machine one GPU (or one share of the cores) each; "
                                                        "with --executor slurm the array's parallelism (default: 1)")
     r.add_argument("--executor", default="local", choices=("local", "slurm", "submitit-local"),

@@ -16,11 +16,12 @@ from .core import ConfigError, GazeKitError, atomic_path, resource_path, read_js
 from .data import DATASETS
 from .methods.core import METHODS, load_methods
 from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_row
-from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims
+from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims, plot_ablations
 
 # %% auto #0
-__all__ = ['SHOWCASE_PROFILES', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize',
-           'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs', 'qualitative_figure', 'report']
+__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting',
+           'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs', 'qualitative_figure',
+           'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -135,6 +136,8 @@ def run_setting(method:str, options) -> str:
 # %% ../nbs/21_report.ipynb #f88347c6
 SHOWCASE_PROFILES = ("demo", "smoke")      # seconds a run: they show that the pipeline works, they are not results
 
+ENV_JOIN = " + "                             # between the environment keys of a row whose seeds ran in several
+
 def summarize(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean ± std over seeds per (dataset, label, protocol, profile), the paper's number beside (not for the demo and smoke profiles), the gap; rows grouped by setting (the paper's first), then in the registry's order."
     runs = runs.copy()
@@ -148,8 +151,9 @@ def summarize(runs:pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=keys + ["method", "options", "head", "seeds", "dice", "dice_std", "env", "setting"])
     g = ok.groupby(keys, sort=False)
     both = lambda col: "/".join(sorted(set(col.dropna()))) or None        # one value, or every value a mixed group holds
+    envs = lambda col: ENV_JOIN.join(sorted(set(col.dropna()))) or None    # (an environment key holds a '/' itself)
     tab = g.agg(method=("method", "first"), options=("options", "first"), head=("head", "first"), seeds=("seed", "nunique"), dice=("dice", "mean"), dice_std=("dice", "std"),
-                gaze_map=("gaze_map", both), precision=("precision", both), env=("env", both),
+                gaze_map=("gaze_map", both), precision=("precision", both), env=("env", envs),
                 iou=("iou", "mean"), iou_std=("iou", "std"), hd95=("hd95", "mean"), hd95_std=("hd95", "std"),
                 asd=("asd", "mean"), asd_std=("asd", "std"), hd95_all=("hd95_all", "mean"), hd95_all_std=("hd95_all", "std"),
                 asd_all=("asd_all", "mean"), asd_all_std=("asd_all", "std"), last_dice=("last_dice", "mean"), n_images=("n_images", "first"),
@@ -192,13 +196,8 @@ def mode_note(method:str, options, head) -> str|None:
 _CHOSEN = {"paper": "chosen on test", "clean": "chosen on validation"}
 
 def _split_env(v) -> list[str]:
-    "The environment keys a summary row holds (`summarize` joins several with '/', and a key holds one '/' itself)."
-    if not isinstance(v, str): return [UNRECORDED]
-    parts, out = v.split("/"), []
-    while parts:
-        if parts[0] == UNRECORDED: out.append(parts.pop(0))
-        else: out.append("/".join(parts[:2])); parts = parts[2:]
-    return out
+    "The environment keys a summary row holds (`summarize` joins several with `ENV_JOIN`)."
+    return v.split(ENV_JOIN) if isinstance(v, str) else [UNRECORDED]
 
 def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="Results") -> str:
     "The summary as a Markdown document: one table per dataset, profile and setting, protocols labelled, what a mode row needs at test time under its table, failed runs listed."
@@ -353,7 +352,7 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
 
 # %% ../nbs/21_report.ipynb #e8e18d52
 def report(reports, title:str|None=None) -> dict:
-    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png` and the qualitative grids (`qualitative_<dataset>.png`) in `reports` from its run records."
+    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png`, `claims.png`, `ablations.png` and the qualitative grids (`qualitative_<dataset>.png`) in `reports` from its run records."
     from gazekit.viz import save_figure
     reports = Path(reports)
     runs = collect_runs(reports)
@@ -372,6 +371,7 @@ def report(reports, title:str|None=None) -> dict:
                    claims_status=reports/"claims_status.md", markdown=reports/"summary.md")
     if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
     if (fig := plot_claims(claims)) is not None: written["claims_figure"] = save_figure(fig, reports/"claims.png")
+    if (fig := plot_ablations(claims)) is not None: written["ablations_figure"] = save_figure(fig, reports/"ablations.png")
     ok = runs[runs.status == "ok"]
     for ds, prof in sorted(set(zip(ok.dataset, ok.profile))):   # the qualitative grid per dataset (needs the data root for the images)
         name = f"qualitative_{ds}" + ("" if ok.profile.nunique() == 1 else f"_{prof}")

@@ -38,7 +38,7 @@ _PAPER_OPT = dict(optimizer="sgd", lr=1e-2, min_lr=1e-4, momentum=0.99, nesterov
 _CPU_OPT = dict(optimizer="adam", lr=1e-3, min_lr=1e-5, weight_decay=0.0, schedule="cosine", schedule_unit="iteration")
 PROFILES = {
     "paper": dict(_PAPER_OPT, size=224, iterations=15000, batch_size=8, eval_every=1000, width=1.0, norm="group"),
-    "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch", eval_ema=0.99),
+    "quick": dict(_CPU_OPT, size=128, iterations=2000, batch_size=8, eval_every=250, width=0.125, norm="batch", eval_ema=0.99, protocol="clean"),
     "demo":  dict(_CPU_OPT, size=64, iterations=300, batch_size=8, eval_every=100, width=0.125, norm="batch"),
     "smoke": dict(_CPU_OPT, lr=1e-2, size=32, iterations=40, batch_size=4, eval_every=20, width=0.0625, norm="batch"),
 }
@@ -58,7 +58,7 @@ class RunSpec:
     "Everything one run depends on (zero / empty = the profile's value)."
     dataset: str = _p("", "a registered dataset: kvasir-seg, nci-isbi, isic2018, acdc (empty: the embedded synthetic set)")
     method: str = _p("full", "a registered method: full, gaze, and each paper's method")
-    protocol: str = _p("", "paper: checkpoint chosen on test; clean: chosen on a validation split (empty: as the dataset's papers did: paper, clean on ACDC)")
+    protocol: str = _p("", "paper: checkpoint chosen on test; clean: chosen on a validation split (empty: the profile's, clean for quick; else as the dataset's papers did: paper, clean on ACDC)")
     profile: str = _p("smoke", "paper | quick | demo | smoke")
     seed: int = _p(0, "seeds the network, the batch order and the flips")
     data_root: str = _p("", "the data root holding the datasets (empty: $GAZEKIT_DATA)")
@@ -163,7 +163,7 @@ def resolve_run(**params) -> RunSpec:
     load_methods()
     s.dataset = s.dataset or embedded_dataset()
     src = DATASETS.lookup(s.dataset, "resolve_run"); mcls = METHODS.lookup(s.method, "resolve_run")
-    s.protocol = s.protocol or src.paper_protocol
+    s.protocol = s.protocol or PROFILES[s.profile].get("protocol") or src.paper_protocol   # quick: clean (a CPU check chooses on validation)
     if s.protocol not in PROTOCOLS: raise ConfigError(f"unknown protocol {s.protocol!r}", where="resolve_run", fix=f"use one of {', '.join(PROTOCOLS)}.")
     _check_options(s, src)
     prof = dict(PROFILES[s.profile])

@@ -78,5 +78,6 @@ def test_train_dry_run_shows_the_resolved_recipe(capsys):
     assert "val.list" in plan["selection"]
     plan = json.loads(run_here(capsys, "train", "kvasir-seg", "--method", "gaze", "--profile", "quick", "--dry-run").stdout)
     assert plan["data"]["gaze_map"] == "heatmap"                      # the CPU profile keeps the raw heatmap, and says so
+    assert plan["protocol"] == "clean"                                # and chooses on validation
     r = run_here(capsys, "train", "kvasir-seg", "--method", "gaze", "--profile", "paper", "--dry-run", "--train-option", "precision=fp16")
     assert r.returncode == 2 and "precision" in r.stderr

@@ -44,4 +44,5 @@ run kvasir-seg --methods fgi -o text=none
 run acdc --methods hgdtgl -o gazemix=false
 run acdc --methods hgdtgl -o mgp=false
 run acdc --methods hgdtgl -o gaze_loss=false
+run acdc --methods hgdtgl -o mix_ramp=false -o mix_rectify=false   # GazeMix as the paper describes it
 run kvasir-seg --methods gaze --train-option eval_ema=0 --reports reports/study/no-ema
