@@ -257,7 +257,8 @@ def summary_markdown(tab:pd.DataFrame, runs:pd.DataFrame|None=None, title:str="R
             lines += [f"- {r.dataset} {r.label} {r.protocol} seed{r.seed}{'' if r.status == 'failed' else f' [{r.status}]'}: {r.error} (`{r.run}`)"
                       for r in bad.itertuples()] + [""]
         devs = sorted(set(runs.device.dropna())); commits = sorted(set(runs.commit.dropna()))
-        lines += [f"Devices: {'; '.join(devs) or 'unknown'}. Commits: {', '.join(c[:12] for c in commits) or 'unknown'}.", ""]
+        shown = dict.fromkeys(c[:12] + (" (its tree held uncommitted changes)" if c.endswith("-dirty") else "") for c in commits)
+        lines += [f"Devices: {'; '.join(devs) or 'unknown'}. Commits: {', '.join(shown) or 'unknown'}.", ""]
     return "\n".join(lines)
 
 # %% ../nbs/21_report.ipynb #2e97756a
@@ -337,7 +338,7 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
         if raw["fixations"] is not None:
             h = heatmap(raw["fixations"], size=gt.shape, sigma=ds.sigma)
             show_heatmap(raw["image"], h, ax=axs[r, 2])
-            show_levels(None, levels(h, ds.thresholds), ds.thresholds, ax=axs[r, 2], legend=r == 0, alpha=0.15)
+            show_levels(None, levels(h, ds.thresholds), ds.thresholds, ax=axs[r, 2], legend=r == 0, loc="lower left", alpha=0.15)   # (on the image: below it, the legend would cover the next row's titles)
             axs[r, 2].set_title("gaze and its levels", fontsize=8)
         else: show_mask(raw["image"], np.zeros(gt.shape, bool), ax=axs[r, 2]); axs[r, 2].set_title("no gaze", fontsize=8)
         for c, row in enumerate(sel.itertuples(), 3):
