@@ -6,7 +6,7 @@ Docs: https://gazekit.github.io/gazekit/grid.html.md"""
 
 # %% ../nbs/22_grid.ipynb #4f7435c4
 from __future__ import annotations
-import contextlib, json, os, time
+import contextlib, hashlib, json, os, time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,19 +14,46 @@ import pandas as pd
 
 import gazekit
 from .core import ConfigError, GazeKitError, save_json, read_json
-from .data import embedded_dataset
+from .data import DATASETS, embedded_dataset
 from .methods.core import METHODS, load_methods
-from .runs import resolve_run, run_dir, record_row, data_stamp, code_version, train_notebook
+from .runs import resolve_run, run_dir, record_row, code_version, train_notebook
 from .report import report, record_problem
 
 # %% auto #0
-__all__ = ['EXECUTORS', 'run_identity', 'RunBusy', 'run_lock', 'watch_log', 'run_one', 'run_grid', 'job_slots', 'GridJob',
-           'cluster_executor', 'run_demo']
+__all__ = ['EXECUTORS', 'data_content', 'run_identity', 'RunBusy', 'run_lock', 'watch_log', 'run_one', 'run_grid', 'job_slots',
+           'GridJob', 'cluster_executor', 'run_demo']
 
 # %% ../nbs/22_grid.ipynb #588da5bd
+_DIGESTS = {}                                             # (path, size, mtime, inode) -> its bytes' digest: a file is read once a process
+
+def _digest(p) -> str:
+    "The SHA-1 of the bytes of file `p` ('missing' where it cannot be read)."
+    try: st = os.stat(p)
+    except (OSError, TypeError): return "missing"
+    key = (str(p), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key not in _DIGESTS:
+        h = hashlib.sha1()
+        try:
+            with open(p, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""): h.update(block)
+        except OSError: return "missing"
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
+def data_content(spec) -> str:
+    """What the run's data hold: the source's name, settings and ids of every split, and each file's name (under the data root) and
+    bytes. Not the files' times (`Source.stamp`, the caches' key, has them): a copy of the same data is the same data."""
+    src = DATASETS.lookup(spec.dataset, "data_content")(spec.data_root or None, **spec.source_options)
+    ids = [i for sp in src.splits for i in src.ids(sp)]
+    h = hashlib.sha1(json.dumps([src.name, src.fingerprint(), ids]).encode())
+    paths = [p for i in ids for p in src.files(i)] + ([src.gaze_path()] if src.gaze_format is not None else [])
+    for p in dict.fromkeys(paths):                       # slices of one volume share its file: read once
+        h.update(f"{os.path.relpath(p, src.root) if src.root else p}|{_digest(p)}\n".encode())
+    return h.hexdigest()[:16]
+
 def run_identity(spec) -> dict:
-    "What a finished run's numbers depend on: its resolved spec (less where the data lie), the stamp of its data, the code."
-    ident = {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_stamp(spec), "code": code_version().removesuffix("-dirty")}
+    "What a finished run's numbers depend on: its resolved spec (less where the data lie), what its data hold, the code."
+    ident = {"spec": {k: v for k, v in asdict(spec).items() if k != "data_root"}, "data": data_content(spec), "code": code_version().removesuffix("-dirty")}
     return json.loads(json.dumps(ident, default=str))      # as identity.json holds it (a tuple reads back as a list)
 
 # %% ../nbs/22_grid.ipynb #1bdc9879

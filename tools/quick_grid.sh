@@ -26,11 +26,12 @@ run kvasir-seg --methods full,gaze
 run kvasir-seg --methods full --train-option eval_ema=0 --reports reports/study/no-ema   # the profile study's "before"
 run kvasir-seg --methods gradtrack
 run kvasir-seg --methods gazemedseg
-run kvasir-seg --methods fgi
-run kvasir-seg --methods fgi -o darm_apply=ignore
 # ACDC, semi-supervised, 5 % and 10 % labelled
 run acdc --methods labeled,mt,hgdtgl
 run acdc --methods labeled,mt,hgdtgl -o labeled=10%
+# FGI, as released and gazekit's variant (the slowest rows: about half an hour a run)
+run kvasir-seg --methods fgi
+run kvasir-seg --methods fgi -o darm_apply=ignore
 # the ablations
 run kvasir-seg --methods gazemedseg -o levels=1
 run kvasir-seg --methods gazemedseg -o levels=3
