@@ -324,7 +324,9 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
     spec = read_json(Path(sel.run.iloc[0])/"config.json")["spec"]
     ds = load_dataset(dataset, root=spec.get("data_root") or None, split="test", supervision="full",
                       source_kwargs=spec.get("source_options") or {}, ids=ids)
-    nc = max(ds.source.num_classes, 2)
+    nc, src = max(ds.source.num_classes, 2), ds.source
+    gaze_name = "simulated gaze" if src.gaze_kind == "simulated" else "gaze"    # never let simulated gaze pass for recorded
+    slices = src.volume_of(ids[0]) is not None                                  # a slice of a volume: its Dice is not the table's
     cols = 3 + len(sel)
     fig, axs = plt.subplots(len(ids), cols, figsize=(2.3 * cols, 2.4 * len(ids)), squeeze=False)
     for r, k in enumerate(ids):
@@ -339,7 +341,7 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
             h = heatmap(raw["fixations"], size=gt.shape, sigma=ds.sigma)
             show_heatmap(raw["image"], h, ax=axs[r, 2])
             show_levels(None, levels(h, ds.thresholds), ds.thresholds, ax=axs[r, 2], legend=r == 0, loc="lower left", alpha=0.15)   # (on the image: below it, the legend would cover the next row's titles)
-            axs[r, 2].set_title("gaze and its levels", fontsize=8)
+            axs[r, 2].set_title(f"{gaze_name} and its levels", fontsize=8)
         else: show_mask(raw["image"], np.zeros(gt.shape, bool), ax=axs[r, 2]); axs[r, 2].set_title("no gaze", fontsize=8)
         for c, row in enumerate(sel.itertuples(), 3):
             p = preds[row.label].get(k)
@@ -347,7 +349,13 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
             outline(axs[r, c], p, color="magenta")
             axs[r, c].set_title((f"{row.label} (seed {row.seed})\n" if r == 0 else "") + ("Dice –" if np.isnan(d := 100 * _image_dice(p, gt, nc)) else f"Dice {d:.1f}%"), fontsize=8)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
-    fig.suptitle(f"{dataset}, profile {profile}, {sel.protocol.iloc[0]} protocol: the same test images in every run", fontsize=10)
+    what = "" if not slices else (f"\nDice of each slice{', mean over the classes it shows' if nc > 2 else ''} (the tables score whole 3D volumes)")
+    fig.suptitle(f"{dataset}, profile {profile}, {sel.protocol.iloc[0]} protocol: the same test images in every run{what}", fontsize=10)
+    if nc > 2:                                           # which outline colour is which class
+        from matplotlib.patches import Patch
+        names = getattr(src, "class_names", None) or [f"class {c}" for c in range(nc)]
+        fig.legend(handles=[Patch(facecolor="none", edgecolor=_CLASS_COLORS[(c - 1) % len(_CLASS_COLORS)], lw=2, label=names[c]) for c in range(1, nc)],
+                   loc="upper right", ncol=nc - 1, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
