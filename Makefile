@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_heatmap.py
 	$(PY) benchmarks/bench_consistency.py
 	$(PY) benchmarks/bench_darm.py
+	$(PY) benchmarks/bench_fgi_head.py
 	$(PY) benchmarks/bench_crf.py
 	$(PY) benchmarks/bench_pipeline.py
 	$(PY) benchmarks/bench_explorer.py

@@ -26,8 +26,8 @@ from .gazemedseg import level_thresholds
 # %% auto #0
 __all__ = ['strict_loose', 'darm_candidates', 'darm_mask', 'darm_mask_loop', 'darm_mask_blockwise', 'darm_mask_released',
            'darm_mask_released_loop', 'cutmix_boxes', 'cutmix', 'beta_int', 'released_cutmix_boxes', 'distill_block',
-           'TextFusion', 'StudentAlign', 'FGIHead', 'foreground', 'FGI', 'darm_figure', 'fgi_predictions_figure',
-           'darm_dependence']
+           'TextFusion', 'StudentAlign', 'FGIHead', 'fgi_proj_dim', 'foreground', 'FGI', 'darm_figure',
+           'fgi_predictions_figure', 'darm_dependence']
 
 # %% ../../nbs/12_methods.fgi.ipynb #3dc96942
 def strict_loose(levels:torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -284,6 +284,10 @@ class FGIHead(nn.Sequential):
     def __init__(self, dim:int=128, out:int=2):
         super().__init__(nn.Conv2d(dim, dim, 1), nn.LeakyReLU(0.1), nn.Conv2d(dim, dim, 1), nn.Conv2d(dim, out, 1))
 
+def fgi_proj_dim(proj_dim:int=0, width:float=1.0) -> int:
+    "The projection's channels: `proj_dim`, or where it is 0 the released 128 scaled by the network's `width` (at least 2)."
+    return int(proj_dim) if proj_dim > 0 else max(2, round(128 * width))
+
 def foreground(logits:torch.Tensor) -> torch.Tensor:
     "(B,1,H,W): the foreground logit: channel 1 of a 2-channel head, the single channel otherwise."
     return logits[:, 1:2] if logits.shape[1] == 2 else logits
@@ -302,7 +306,7 @@ class FGI(Method):
     profiles = {"paper": dict(momentum=0.9, data_options=dict(gaze_map="crf"))}
     def __init__(self, model:str="unet-ref", num_classes:int=2, in_channels:int=3, width:float=1.0, norm:str="group",
                  text:str="real", text_source:str="gaze", text_encoder:str="", text_dim:int=768, heads:int=8,
-                 student_width:float=0.5, student_last:float=0.25, head:str="released", proj_dim:int=128,
+                 student_width:float=0.5, student_last:float=0.25, head:str="released", proj_dim:int=0,
                  skip_path:str="released", pos:str="table", pos_size:int=224, student_adapters:str="released",
                  darm:str="band", darm_apply:str="blank", darm_procedure:str="released", darm_cover:float=0.3,
                  darm_min:int=3, darm_max:int=10, high:float=0.8, low:float=0.2, cwc_norm:str="released",
@@ -323,13 +327,13 @@ class FGI(Method):
         self.high, self.low, self.cwc_norm, self.teacher_target = high, low, cwc_norm, teacher_target
         self.afc_weight, self.rampup, self.cutmix, self.mixed_text = float(afc_weight), float(rampup), cutmix, mixed_text
         self.noise, self.noise_kind, self.head_kind = float(noise), noise_kind, head
-        released_head = head == "released"
-        net = dict(in_channels=in_channels, num_classes=int(proj_dim) if released_head else 1, norm=norm, **model_cfg)
+        released_head, proj_dim = head == "released", fgi_proj_dim(proj_dim, width)   # 0: 128 x width
+        net = dict(in_channels=in_channels, num_classes=proj_dim if released_head else 1, norm=norm, **model_cfg)
         self.teacher = build_unet(model, width=width, **net)
         last = dict(last_width=width * student_last) if model == "unet-ref" else {}
         self.student = build_unet(model, width=width * student_width, **net, **last)   # narrower on the reference U-Net
-        self.teacher_head = FGIHead(int(proj_dim)) if released_head else None
-        self.student_head = FGIHead(int(proj_dim)) if released_head else None
+        self.teacher_head = FGIHead(proj_dim) if released_head else None
+        self.student_head = FGIHead(proj_dim) if released_head else None
         tch, sch = self.teacher.skip_channels[-4:], self.student.skip_channels[-4:]
         if text != "none":
             grids = [int(pos_size) // 2 ** (k + 1) for k in range(4)] if pos == "table" else [16] * 4
