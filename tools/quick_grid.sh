@@ -29,7 +29,7 @@ run kvasir-seg --methods gazemedseg
 # ACDC, semi-supervised, 5 % and 10 % labelled
 run acdc --methods labeled,mt,hgdtgl
 run acdc --methods labeled,mt,hgdtgl -o labeled=10%
-# FGI, as released and gazekit's variant (the slowest rows: about half an hour a run)
+# FGI, as released and gazekit's variant (the slowest rows: two networks, several passes a step; each run's minutes are in its record)
 run kvasir-seg --methods fgi
 run kvasir-seg --methods fgi -o darm_apply=ignore
 # the ablations
