@@ -361,7 +361,8 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
 
 # %% ../nbs/21_report.ipynb #e8e18d52
 def report(reports, title:str|None=None) -> dict:
-    "Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png`, `claims.png`, `ablations.png` and the qualitative grids (`qualitative_<dataset>.png`) in `reports` from its run records."
+    """Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png`, `claims.png`, `ablations.png`, the qualitative grids (`qualitative_<dataset>.png`) and the methods' own figures (`<method>_*.png`) in `reports` from its run records.
+    A figure of those names that the records no longer make (its runs are gone) is removed, so none outlives its records."""
     from gazekit.viz import save_figure
     reports = Path(reports)
     runs = collect_runs(reports)
@@ -391,4 +392,7 @@ def report(reports, title:str|None=None) -> dict:
     for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)
         for name, fig in cls.report_figures(runs).items():
             written[name] = save_figure(fig, reports/f"{name}.png")
+    owned = ["dice.png", "claims.png", "ablations.png", "qualitative_*.png", *(f"{m}_*.png" for m in METHODS)]
+    for stale in sorted({p for pat in owned for p in reports.glob(pat)} - {Path(p) for p in written.values()}):
+        stale.unlink(); print(f"removed {stale}: no record makes it any more")
     return written
