@@ -393,6 +393,6 @@ def report(reports, title:str|None=None) -> dict:
         for name, fig in cls.report_figures(runs).items():
             written[name] = save_figure(fig, reports/f"{name}.png")
     owned = ["dice.png", "claims.png", "ablations.png", "qualitative_*.png", *(f"{m}_*.png" for m in METHODS)]
-    for stale in sorted({p for pat in owned for p in reports.glob(pat)} - {Path(p) for p in written.values()}):
+    for stale in sorted({p.resolve() for pat in owned for p in reports.glob(pat)} - {Path(p).resolve() for p in written.values()}):
         stale.unlink(); print(f"removed {stale}: no record makes it any more")
     return written
