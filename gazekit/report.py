@@ -19,9 +19,9 @@ from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_r
 from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims, plot_ablations
 
 # %% auto #0
-__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting', 'run_setting',
-           'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs', 'qualitative_figure',
-           'report']
+__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'REPORT_MARK', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting',
+           'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs',
+           'qualitative_figure', 'report_drew', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -360,9 +360,19 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
     return fig
 
 # %% ../nbs/21_report.ipynb #e8e18d52
+REPORT_MARK = {"Source": "gazekit report"}      # a PNG text chunk on every figure that `report` draws
+
+def report_drew(path) -> bool:
+    "Whether the PNG at `path` was drawn by `report` (it carries `REPORT_MARK`)."
+    from PIL import Image
+    try:
+        with Image.open(path) as im: return getattr(im, "text", {}).get("Source") == REPORT_MARK["Source"]
+    except OSError: return False
+
 def report(reports, title:str|None=None) -> dict:
     """Rebuild `results.csv` (one row per run), `summary.csv`, `claims.csv` and `claims_status.md` (gazekit.claims), `summary.md`, `dice.png`, `claims.png`, `ablations.png`, the qualitative grids (`qualitative_<dataset>.png`) and the methods' own figures (`<method>_*.png`) in `reports` from its run records.
-    A figure of those names that the records no longer make (its runs are gone) is removed, so none outlives its records."""
+    Each figure carries `REPORT_MARK`; a marked figure in `reports` that the records no longer make (its runs are gone) is removed, so none outlives its records.
+    Figures that others put there (the demo's gaze figures, a user's own) carry no mark and are left alone."""
     from gazekit.viz import save_figure
     reports = Path(reports)
     runs = collect_runs(reports)
@@ -379,20 +389,20 @@ def report(reports, title:str|None=None) -> dict:
     with atomic_path(reports/"summary.md") as p: p.write_text(md)
     written.update(results=reports/"results.csv", summary=reports/"summary.csv", claims=reports/"claims.csv",
                    claims_status=reports/"claims_status.md", markdown=reports/"summary.md")
-    if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png")
-    if (fig := plot_claims(claims)) is not None: written["claims_figure"] = save_figure(fig, reports/"claims.png")
-    if (fig := plot_ablations(claims)) is not None: written["ablations_figure"] = save_figure(fig, reports/"ablations.png")
+    if (runs.status == "ok").any(): written["figure"] = save_figure(plot_summary(runs, tab), reports/"dice.png", metadata=REPORT_MARK)
+    if (fig := plot_claims(claims)) is not None: written["claims_figure"] = save_figure(fig, reports/"claims.png", metadata=REPORT_MARK)
+    if (fig := plot_ablations(claims)) is not None: written["ablations_figure"] = save_figure(fig, reports/"ablations.png", metadata=REPORT_MARK)
     ok = runs[runs.status == "ok"]
     for ds, prof in sorted(set(zip(ok.dataset, ok.profile))):   # the qualitative grid per dataset (needs the data root for the images)
         name = f"qualitative_{ds}" + ("" if ok.profile.nunique() == 1 else f"_{prof}")
         try: fig = qualitative_figure(runs, ds, prof)
         except GazeKitError as e: print(f"{name}.png not made: {e}"); continue
-        if fig is not None: written[name] = save_figure(fig, reports/f"{name}.png")
+        if fig is not None: written[name] = save_figure(fig, reports/f"{name}.png", metadata=REPORT_MARK)
     load_methods()
     for cls in METHODS.values():                         # a method's own report figures (e.g. GazeMedSeg's level ablation)
         for name, fig in cls.report_figures(runs).items():
-            written[name] = save_figure(fig, reports/f"{name}.png")
-    owned = ["dice.png", "claims.png", "ablations.png", "qualitative_*.png", *(f"{m}_*.png" for m in METHODS)]
-    for stale in sorted({p.resolve() for pat in owned for p in reports.glob(pat)} - {Path(p).resolve() for p in written.values()}):
+            written[name] = save_figure(fig, reports/f"{name}.png", metadata=REPORT_MARK)
+    made = {Path(p).resolve() for p in written.values()}
+    for stale in sorted(p.resolve() for p in reports.glob("*.png") if p.resolve() not in made and report_drew(p)):
         stale.unlink(); print(f"removed {stale}: no record makes it any more")
     return written

@@ -6,7 +6,8 @@
 #   make quick-grid                # the same
 #
 # Every record stores the version of the code it ran (gazekit.runs.code_version): the grid refuses to start where that
-# code differs from the commit (a dirty version, comparable with none), and a code change reruns finished runs. Runs use both
+# code differs from the commit (a dirty version, comparable with none), and a code change reruns finished runs. A dataset's runs
+# all come from one environment fingerprint (one kind of machine): tools/grid_env.py gates each dataset. Runs use both
 # cores (torch's default threads), nothing else should run beside them: their minutes are part of the record. Commit the records
 # as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report reports/quick.
 # The study beside it (tools/profile_study.py) repeats `full` and `gaze` without the weight average (reports/study/).
@@ -15,7 +16,19 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 if [ -z "${GAZEKIT_DATA:-}" ] && [ -d ../shared/data ]; then export GAZEKIT_DATA="$(cd ../shared/data && pwd)"; fi   # as .ci/run
 SEEDS=${SEEDS:-0,1,2}
-run() { echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] || "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; }
+# A dataset's runs are compared with each other, so they must come from one environment (CPU models round differently):
+# tools/grid_env.py says whether this machine may add to a dataset; where another kind of machine has begun it, its lines are
+# skipped here (ANY_ENV=1 runs them anyway; the tables then mark the rows and the claims across them say "not comparable").
+declare -A GATE
+may_run() {
+    [ "${ANY_ENV:-0}" = 1 ] && return 0
+    if [ -z "${GATE[$1]:-}" ]; then if "$BIN/python" tools/grid_env.py "$1"; then GATE[$1]=yes; else GATE[$1]=no; fi; fi
+    [ "${GATE[$1]}" = yes ]
+}
+run() {
+    echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] && return 0
+    if may_run "$1"; then "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; else echo "  skipped: $1 belongs to another environment (above)"; fi
+}
 [ "${1:-}" = "--list" ] && LIST=1
 if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
     echo "the code a run executes differs from the commit (gazekit/, nbs/experiments/): commit it first, the grid runs one version of the code" >&2; exit 2
