@@ -8,23 +8,20 @@ kind of machine. This prints which environments the dataset's finished records a
 come from (in REPORTS, default reports/quick and reports/study/*) and exits 0 where they are none or this
 machine's, 1 where another environment has begun them (the grid then leaves that dataset to such a machine).
 """
-import json, sys
+import sys
 from pathlib import Path
 
+import pandas as pd
+
+from gazekit.report import collect_runs
 from gazekit.runs import code_version, environment
 
 
 def record_envs(dataset:str, folders:list[Path], code:str) -> dict:
-    "fingerprint -> (device, number of records) over the finished records of `dataset` at code version `code` in `folders`."
-    envs = {}
-    for folder in folders:
-        for cfg in sorted(folder.glob(f"runs/{dataset}/*/*/seed*/config.json")):
-            if not (cfg.parent/"metrics.json").is_file(): continue          # cut off: the grid reruns it
-            env = json.loads(cfg.read_text()).get("environment") or {}
-            if env.get("code") != code: continue                             # an older version: the grid reruns it
-            dev, n = envs.get(env.get("fingerprint"), (env.get("device"), 0))
-            envs[env.get("fingerprint")] = (dev, n + 1)
-    return envs
+    "fingerprint -> (device, number of records) over the finished records of `dataset` at code version `code` in `folders` (read by `collect_runs`)."
+    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=["dataset", "status", "code"])])
+    ok = runs[(runs.dataset == dataset) & (runs.status == "ok") & (runs.code == code)]   # cut off or an older version: the grid reruns it
+    return {f: (g.device.iloc[0], len(g)) for f, g in ok.groupby("fingerprint")}
 
 
 def main(argv:list[str]) -> int:
