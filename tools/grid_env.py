@@ -19,7 +19,7 @@ from gazekit.runs import code_version, environment
 
 def record_envs(dataset:str, folders:list[Path], code:str) -> dict:
     "fingerprint -> (device, number of records) over the finished records of `dataset` at code version `code` in `folders` (read by `collect_runs`)."
-    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=["dataset", "status", "code"])])
+    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=["dataset", "status", "code", "fingerprint", "device"])])
     ok = runs[(runs.dataset == dataset) & (runs.status == "ok") & (runs.code == code)]   # cut off or an older version: the grid reruns it
     return {f: (g.device.iloc[0], len(g)) for f, g in ok.groupby("fingerprint")}
 

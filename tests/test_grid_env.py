@@ -1,0 +1,57 @@
+"tools/grid_env.py: a dataset's quick-grid runs stay on one environment fingerprint (one kind of machine)."
+import importlib.util, json, shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+_spec = importlib.util.spec_from_file_location("grid_env", ROOT / "tools" / "grid_env.py")
+grid_env = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(grid_env)
+
+SOURCE = ROOT / "reports/quick/runs/kvasir-seg/full/clean/seed0"   # a real committed record, copied and relabelled below
+
+
+def _plant(reports:Path, seed:int, fingerprint:str, code:str, status:str="ok", dataset:str="kvasir-seg") -> Path:
+    "A copy of a committed record as `<reports>/runs/<dataset>/full/clean/seed<seed>`, its fingerprint, code version and status rewritten."
+    d = reports / "runs" / dataset / "full" / "clean" / f"seed{seed}"
+    d.mkdir(parents=True)
+    for f in ("metrics.json", "config.json"): shutil.copy(SOURCE / f, d / f)
+    m = json.loads((d / "metrics.json").read_text()); m.update(seed=seed, status=status, dataset=dataset)
+    (d / "metrics.json").write_text(json.dumps(m))
+    c = json.loads((d / "config.json").read_text()); c["environment"].update(fingerprint=fingerprint, code=code, dirty=False)
+    (d / "config.json").write_text(json.dumps(c))
+    return d
+
+
+@pytest.fixture
+def here(monkeypatch):
+    "This machine, as grid_env sees it: environment `aaaa`, code version `v2`."
+    monkeypatch.setattr(grid_env, "environment", lambda: {"fingerprint": "aaaa", "device": "CPU: test"})
+    monkeypatch.setattr(grid_env, "code_version", lambda: "v2")
+
+
+@pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
+def test_grid_env_gates_a_dataset_on_its_first_environment(tmp_path, here, capsys):
+    q = tmp_path / "quick"
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0                         # nothing begun: any machine may start it
+    _plant(q, 0, "aaaa", "v2"); _plant(q, 1, "aaaa", "v2")
+    assert grid_env.record_envs("kvasir-seg", [q], "v2") == {"aaaa": ("CPU: AMD EPYC (2 threads)", 2)}
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0                         # begun here: go on
+    assert "this machine" in capsys.readouterr().out
+    _plant(q, 2, "bbbb", "v2")                                                # a record from another kind of machine
+    assert grid_env.main(["kvasir-seg", str(q)]) == 1
+    out = capsys.readouterr().out
+    assert "bbbb" in out and "would not compare" in out
+    assert grid_env.main(["acdc", str(q)]) == 0                               # the gate is per dataset
+
+
+@pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
+def test_grid_env_ignores_older_code_and_unfinished_runs(tmp_path, here):
+    q = tmp_path / "quick"
+    _plant(q, 0, "bbbb", "v1")                                                # another machine, but an older code version: rerun anyway
+    _plant(q, 1, "bbbb", "v2", status="failed")                              # another machine, but it did not finish
+    assert grid_env.record_envs("kvasir-seg", [q], "v2") == {}
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0
+    s = tmp_path / "study"                                                    # every folder given is read, not only the first
+    _plant(s, 0, "bbbb", "v2")
+    assert grid_env.main(["kvasir-seg", str(q), str(s)]) == 1
