@@ -15,7 +15,7 @@ def _plant(reports:Path, seed:int, fingerprint:str, code:str, status:str="ok", d
     "A copy of a committed record as `<reports>/runs/<dataset>/full/clean/seed<seed>`, its fingerprint, code version and status rewritten."
     d = reports / "runs" / dataset / "full" / "clean" / f"seed{seed}"
     d.mkdir(parents=True)
-    for f in ("metrics.json", "config.json"): shutil.copy(SOURCE / f, d / f)
+    for f in ("metrics.json", "config.json", "params.json", "log.jsonl"): shutil.copy(SOURCE / f, d / f)
     m = json.loads((d / "metrics.json").read_text()); m.update(seed=seed, status=status, dataset=dataset)
     (d / "metrics.json").write_text(json.dumps(m))
     c = json.loads((d / "config.json").read_text()); c["environment"].update(fingerprint=fingerprint, code=code, dirty=False)
@@ -25,9 +25,10 @@ def _plant(reports:Path, seed:int, fingerprint:str, code:str, status:str="ok", d
 
 @pytest.fixture
 def here(monkeypatch):
-    "This machine, as grid_env sees it: environment `aaaa`, code version `v2`."
+    "This machine, as grid_env sees it: environment `aaaa`, code version `v2`; a replay reproduces the record (the replay itself: below)."
     monkeypatch.setattr(grid_env, "environment", lambda: {"fingerprint": "aaaa", "device": "CPU: test"})
     monkeypatch.setattr(grid_env, "code_version", lambda: "v2")
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: ([{"step": 10, "loss": 0.5}], [{"step": 10, "loss": 0.5}]))
 
 
 @pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
@@ -55,3 +56,34 @@ def test_grid_env_ignores_older_code_and_unfinished_runs(tmp_path, here):
     s = tmp_path / "study"                                                    # every folder given is read, not only the first
     _plant(s, 0, "bbbb", "v2")
     assert grid_env.main(["kvasir-seg", str(q), str(s)]) == 1
+
+
+@pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
+def test_a_machine_that_does_not_replay_the_records_is_refused(tmp_path, here, monkeypatch, capsys):
+    "Same fingerprint, different arithmetic (two machines that both report 'AMD EPYC'): the replay decides."
+    q = tmp_path / "quick"
+    _plant(q, 1, "aaaa", "v2"); _plant(q, 0, "aaaa", "v2")
+    assert grid_env.replay_record("kvasir-seg", [q], "v2", "aaaa") == q / "runs/kvasir-seg/full/clean/seed0"   # lowest seed
+    assert grid_env.replay_record("kvasir-seg", [q], "v2", "bbbb") is None
+    replayed = []
+    def differs(record, steps=10):
+        replayed.append(record); return [{"step": 10, "loss": 0.706183910369873}], [{"step": 10, "loss": 0.7060710191726685}]
+    monkeypatch.setattr(grid_env, "replay", differs)
+    assert grid_env.main(["kvasir-seg", str(q)]) == 1 and replayed == [q / "runs/kvasir-seg/full/clean/seed0"]
+    assert "does not reproduce" in capsys.readouterr().out
+    assert grid_env.main(["kvasir-seg", str(q), "--no-replay"]) == 0 and len(replayed) == 1
+
+
+def test_replay_reproduces_a_run_bit_for_bit_on_the_machine_that_made_it(tmp_path):
+    "The real replay, on the embedded synthetic set: a run's first steps trained twice here log the same losses; a changed digit is caught."
+    record = tmp_path / "seed0"
+    params = {"dataset": "synthetic", "method": "full", "profile": "smoke", "seed": 0}
+    (record).mkdir(); (record / "params.json").write_text(json.dumps(params))
+    grid_env.train_start(params, record, steps=10)
+    want, got = grid_env.replay(record, steps=10)
+    assert len(want) == 1 and want[0]["step"] == 10 and "time" not in want[0]
+    assert want == got
+    line = json.loads((record / "log.jsonl").read_text().splitlines()[0])
+    line["loss"] = float(line["loss"]) * (1 + 1e-6)                          # the size of the EPYC-to-EPYC difference, and smaller
+    (record / "log.jsonl").write_text(json.dumps(line) + "\n")
+    assert grid_env.logged_losses(record / "log.jsonl", 10) != got

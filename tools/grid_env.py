@@ -1,4 +1,4 @@
-"""May the quick grid add runs of DATASET on this machine? `python tools/grid_env.py DATASET [REPORTS ...]`
+"""May the quick grid add runs of DATASET on this machine? `python tools/grid_env.py DATASET [REPORTS ...] [--no-replay]`
 
 The claims compare runs of one dataset with each other (gazekit.claims), and only runs of one version of
 the code and one environment fingerprint. The fingerprint names the CPU model because CPU models round
@@ -7,8 +7,15 @@ EPYC, and training amplifies that into a different network. So a dataset's runs 
 kind of machine. This prints which environments the dataset's finished records at the current code version
 come from (in REPORTS, default reports/quick and reports/study/*) and exits 0 where they are none or this
 machine's, 1 where another environment has begun them (the grid then leaves that dataset to such a machine).
+
+The fingerprint names the CPU model as the operating system reports it, and two machines can report the same
+name and still compute differently: two machines both said "AMD EPYC" (one of them without AVX-512, where
+torch's kernels use AVX2), and the same Kvasir-SEG run differed in the fourth digit of its step-10 loss. So where
+the dataset's records share this machine's fingerprint, the gate also replays one of them: it trains that run's
+first REPLAY_STEPS steps here (half a minute) and asks for its logged losses bit for bit. A machine that does
+not reproduce them is refused like another environment (`--no-replay` skips this check).
 """
-import sys
+import json, os, sys, tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -17,16 +24,66 @@ from gazekit.report import collect_runs
 from gazekit.runs import code_version, environment
 
 
+def finished(dataset:str, folders:list[Path], code:str) -> pd.DataFrame:
+    "The finished records of `dataset` at code version `code` in `folders`, read by `collect_runs` (cut off or an older version: the grid reruns it)."
+    cols = ["dataset", "status", "code", "fingerprint", "device", "method", "seed", "run"]
+    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=cols)])
+    return runs[(runs.dataset == dataset) & (runs.status == "ok") & (runs.code == code)]
+
+
 def record_envs(dataset:str, folders:list[Path], code:str) -> dict:
-    "fingerprint -> (device, number of records) over the finished records of `dataset` at code version `code` in `folders` (read by `collect_runs`)."
-    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=["dataset", "status", "code", "fingerprint", "device"])])
-    ok = runs[(runs.dataset == dataset) & (runs.status == "ok") & (runs.code == code)]   # cut off or an older version: the grid reruns it
-    return {f: (g.device.iloc[0], len(g)) for f, g in ok.groupby("fingerprint")}
+    "fingerprint -> (device, number of records) over the finished records of `dataset` at code version `code` in `folders`."
+    return {f: (g.device.iloc[0], len(g)) for f, g in finished(dataset, folders, code).groupby("fingerprint")}
+
+
+REPLAY_STEPS = 10                 # one logging interval of the quick profile: where the two EPYC machines first disagreed
+PREFERRED = ("full", "labeled")   # the cheapest runs to replay (one network, no gaze map to build)
+
+
+def replay_record(dataset:str, folders:list[Path], code:str, fingerprint:str) -> Path|None:
+    "The finished record of `dataset` at `code` in `fingerprint` that the gate replays: a `full` or `labeled` run where there is one, lowest seed first."
+    ok = finished(dataset, folders, code)
+    ok = ok[ok.fingerprint == fingerprint]
+    ok = ok[[(Path(r)/"params.json").is_file() and (Path(r)/"log.jsonl").is_file() for r in ok.run]]
+    if ok.empty: return None
+    rank = [PREFERRED.index(m) if m in PREFERRED else len(PREFERRED) for m in ok.method]
+    return Path(ok.assign(rank=rank).sort_values(["rank", "seed", "run"]).run.iloc[0])
+
+
+def logged_losses(log:Path, steps:int) -> list[dict]:
+    "The log lines of `log` up to step `steps`, without their timings: what a replay must reproduce bit for bit."
+    lines = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+    return [{k: v for k, v in r.items() if k != "time"} for r in lines if r.get("step", steps + 1) <= steps]
+
+
+def train_start(params:dict, out:Path, steps:int) -> Path:
+    "Train the run that `params` (a record's params.json) describes for its first `steps` steps, with its records in `out`; its log.jsonl."
+    from gazekit.runs import build_data, build_trainer, resolve_run
+    spec = resolve_run(**params)
+    build_trainer(spec, build_data(spec), Path(out)).fit(stop_at=steps)
+    return Path(out)/"log.jsonl"
+
+
+def replay(record:Path, steps:int=REPLAY_STEPS) -> tuple[list[dict], list[dict]]:
+    "The run of `record` trained for its first `steps` steps on this machine: (the record's log lines, the replay's) up to `steps`."
+    with tempfile.TemporaryDirectory(prefix="gazekit-replay-") as out:
+        log = train_start(json.loads((record/"params.json").read_text()), Path(out), steps)
+        return logged_losses(record/"log.jsonl", steps), logged_losses(log, steps)
+
+
+def cpu_capability() -> str:
+    "The instruction set torch's CPU kernels use here (AVX512, AVX2, ...): one thing the fingerprint does not name."
+    import torch
+    return torch.backends.cpu.get_cpu_capability()
 
 
 def main(argv:list[str]) -> int:
-    if not argv: print(__doc__); return 2
-    dataset, folders = argv[0], [Path(p) for p in argv[1:]] or [Path("reports/quick"), *sorted(Path("reports/study").glob("*/"))]
+    if not argv or argv[0].startswith("-"): print(__doc__); return 2
+    if not os.environ.get("GAZEKIT_DATA") and Path("../shared/data").is_dir():   # as quick_grid.sh
+        os.environ["GAZEKIT_DATA"] = str(Path("../shared/data").resolve())
+    check = "--no-replay" not in argv
+    dataset, *rest = [a for a in argv if a != "--no-replay"]
+    folders = [Path(p) for p in rest] or [Path("reports/quick"), *sorted(Path("reports/study").glob("*/"))]
     here, code = environment(), code_version()
     envs = record_envs(dataset, folders, code.removesuffix("-dirty"))
     others = {f: v for f, v in envs.items() if f != here["fingerprint"]}
@@ -36,7 +93,15 @@ def main(argv:list[str]) -> int:
         print(f"{dataset}: this machine is environment {here['fingerprint']} ({here['device']}); its runs would not compare with those above. "
               f"Run the rest of {dataset} on such a machine, or remove those records (they stay in git) to start {dataset} over here.")
         return 1
-    return 0
+    record = replay_record(dataset, folders, code.removesuffix("-dirty"), here["fingerprint"]) if check else None
+    if record is None: return 0
+    want, got = replay(record)
+    if want and want == got:
+        print(f"{dataset}: this machine reproduces {record} bit for bit over its first {REPLAY_STEPS} steps"); return 0
+    print(f"{dataset}: this machine does not reproduce {record} over its first {REPLAY_STEPS} steps: recorded {want[:1]}, here {got[:1]} "
+          f"(torch's CPU capability here: {cpu_capability()}). It reports the same CPU ({here['device']}) but computes differently from the "
+          f"machine that made the records: run the rest of {dataset} on such a machine, or remove its records (they stay in git) to start it over here.")
+    return 1
 
 
 if __name__ == "__main__":
