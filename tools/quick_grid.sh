@@ -17,8 +17,10 @@ BIN=${BIN:-.venv/bin}
 if [ -z "${GAZEKIT_DATA:-}" ] && [ -d ../shared/data ]; then export GAZEKIT_DATA="$(cd ../shared/data && pwd)"; fi   # as .ci/run
 SEEDS=${SEEDS:-0,1,2}
 # A dataset's runs are compared with each other, so they must come from one environment (CPU models round differently):
-# tools/grid_env.py says whether this machine may add to a dataset; where another kind of machine has begun it, its lines are
-# skipped here (ANY_ENV=1 runs them anyway; the tables then mark the rows and the claims across them say "not comparable").
+# tools/grid_env.py says whether this machine may add to a dataset (same fingerprint, and one of the dataset's runs replayed bit for
+# bit over its first steps, since two machines can report the same CPU and round differently); where it may not, its lines are
+# skipped here (ANY_ENV=1 runs them anyway: rows of another fingerprint are marked in the tables and the claims across them say
+# "not comparable", but rows from a machine that only the replay refused look like the others, so do not use it for that).
 declare -A GATE
 may_run() {
     [ "${ANY_ENV:-0}" = 1 ] && return 0
