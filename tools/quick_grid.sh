@@ -29,7 +29,7 @@ may_run() {
 }
 run() {
     echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] && return 0
-    if may_run "$1"; then "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; else echo "  skipped: $1 belongs to another environment (above)"; fi
+    if may_run "$1"; then "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; else echo "  skipped: this machine may not add to $1 (above)"; fi
 }
 [ "${1:-}" = "--list" ] && LIST=1
 if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
