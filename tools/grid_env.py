@@ -13,21 +13,22 @@ name and still compute differently: two machines both said "AMD EPYC" (one of th
 torch's kernels use AVX2), and the same Kvasir-SEG run differed in the fourth digit of its step-10 loss. So where
 the dataset's records share this machine's fingerprint, the gate also replays one of them: it trains that run's
 first REPLAY_STEPS steps here (half a minute) and asks for its logged losses bit for bit. A machine that does
-not reproduce them is refused like another environment (`--no-replay` skips this check).
+not reproduce them is refused like another environment (`--no-replay` skips this check); exit 2 where the replay
+cannot run here (no data root: `export GAZEKIT_DATA=...`, which quick_grid.sh does).
 """
-import json, os, sys, tempfile
+import json, sys, tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from gazekit.core import GazeKitError
 from gazekit.report import collect_runs
 from gazekit.runs import code_version, environment
 
 
 def finished(dataset:str, folders:list[Path], code:str) -> pd.DataFrame:
     "The finished records of `dataset` at code version `code` in `folders`, read by `collect_runs` (cut off or an older version: the grid reruns it)."
-    cols = ["dataset", "status", "code", "fingerprint", "device", "method", "seed", "run"]
-    runs = pd.concat([collect_runs(f) for f in folders if (f/"runs").is_dir()] or [pd.DataFrame(columns=cols)])
+    runs = pd.concat([collect_runs(f) for f in folders])   # a folder without runs gives an empty frame with every column
     return runs[(runs.dataset == dataset) & (runs.status == "ok") & (runs.code == code)]
 
 
@@ -79,8 +80,6 @@ def cpu_capability() -> str:
 
 def main(argv:list[str]) -> int:
     if not argv or argv[0].startswith("-"): print(__doc__); return 2
-    if not os.environ.get("GAZEKIT_DATA") and Path("../shared/data").is_dir():   # as quick_grid.sh
-        os.environ["GAZEKIT_DATA"] = str(Path("../shared/data").resolve())
     check = "--no-replay" not in argv
     dataset, *rest = [a for a in argv if a != "--no-replay"]
     folders = [Path(p) for p in rest] or [Path("reports/quick"), *sorted(Path("reports/study").glob("*/"))]
@@ -95,7 +94,9 @@ def main(argv:list[str]) -> int:
         return 1
     record = replay_record(dataset, folders, code.removesuffix("-dirty"), here["fingerprint"]) if check else None
     if record is None: return 0
-    want, got = replay(record)
+    try: want, got = replay(record)
+    except GazeKitError as e:                            # e.g. no data root: quick_grid.sh sets GAZEKIT_DATA, a caller by hand may not
+        print(f"{dataset}: cannot replay {record} here: {e}"); return 2
     if want and want == got:
         print(f"{dataset}: this machine reproduces {record} bit for bit over its first {REPLAY_STEPS} steps"); return 0
     print(f"{dataset}: this machine does not reproduce {record} over its first {REPLAY_STEPS} steps: recorded {want[:1]}, here {got[:1]} "
