@@ -87,3 +87,23 @@ def test_replay_reproduces_a_run_bit_for_bit_on_the_machine_that_made_it(tmp_pat
     line["loss"] = float(line["loss"]) * (1 + 1e-6)                          # the size of the EPYC-to-EPYC difference, and smaller
     (record / "log.jsonl").write_text(json.dumps(line) + "\n")
     assert grid_env.logged_losses(record / "log.jsonl", 10) != got
+
+
+@pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
+def test_a_tree_for_another_class_of_machine_is_described_and_gated_by_it(tmp_path, here, monkeypatch, capsys):
+    "A later class of machine begins its own tree (--new-root): its description lets machines like it in, and keeps others out before any replay."
+    t = tmp_path / "quick-x"
+    assert grid_env.main(["--new-root", str(t)]) == 0
+    described = json.loads((t / grid_env.MACHINE_FILE).read_text())
+    assert described == grid_env.machine() and described["torch_cpu_capability"] and "avx512f" in described
+    assert grid_env.main(["--new-root", str(t)]) == 2                        # begun once
+    assert grid_env.fits(t) is None and grid_env.fits(tmp_path / "quick") is None   # this machine; a tree with no description
+    _plant(t, 0, "aaaa", "v2")
+    assert grid_env.main(["kvasir-seg", str(t)]) == 0
+    replayed = []
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: replayed.append(record) or ([], []))
+    other = {**described, "torch_cpu_capability": "AVX512", "avx512f": True}
+    monkeypatch.setattr(grid_env, "machine", lambda: other)
+    assert grid_env.main(["acdc", str(t)]) == 1 and replayed == []          # refused by the description, even for a dataset not begun there
+    out = capsys.readouterr().out
+    assert "another kind of machine" in out and "'AVX512' here" in out

@@ -1,4 +1,5 @@
 """May the quick grid add runs of DATASET on this machine? `python tools/grid_env.py DATASET [REPORTS ...] [--no-replay]`
+(or `python tools/grid_env.py --new-root reports/quick-NAME`: below)
 
 The claims compare runs of one dataset with each other (gazekit.claims), and only runs of one version of
 the code and one environment fingerprint. The fingerprint names the CPU model because CPU models round
@@ -15,6 +16,12 @@ the dataset's records share this machine's fingerprint, the gate also replays on
 first REPLAY_STEPS steps here (half a minute) and asks for its logged losses bit for bit. A machine that does
 not reproduce them is refused like another environment (`--no-replay` skips this check); exit 2 where the replay
 cannot run here (no data root: `export GAZEKIT_DATA=...`, which quick_grid.sh does).
+
+Machines that compute alike form a class, and the grid keeps one tree of records per class it has begun: reports/quick
+(the first, whose machines are not described) and reports/quick-NAME for each later class, begun with
+`python tools/grid_env.py --new-root reports/quick-NAME`, which writes the machine's description (MACHINE_FILE: CPU vendor,
+family, model, AVX-512 or not, torch's CPU capability) into it. The gate refuses a machine that does not fit a tree's
+description before it replays anything; tools/quick_grid.sh runs each dataset in the first tree whose gate passes.
 """
 import json, sys, tempfile
 from pathlib import Path
@@ -78,11 +85,46 @@ def cpu_capability() -> str:
     return torch.backends.cpu.get_cpu_capability()
 
 
+MACHINE_FILE = "machine.json"     # in a tree of records begun with --new-root: the kind of machine that may add to it
+
+
+def machine() -> dict:
+    "What decides how this machine rounds, as far as it can be read: CPU vendor, family and model (/proc/cpuinfo), AVX-512 or not, torch's CPU capability."
+    info = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines():
+            k, _, v = line.partition(":"); info[k.strip()] = v.strip()
+    except OSError: pass
+    flags = set(info.get("flags", "").split())
+    return {"vendor": info.get("vendor_id"), "model_name": info.get("model name"), "family": info.get("cpu family"), "model": info.get("model"),
+            "avx512f": "avx512f" in flags, "avx2": "avx2" in flags, "torch_cpu_capability": cpu_capability()}
+
+
+def new_root(root:Path) -> int:
+    "Begin a tree of records for this machine's class: `root` with this machine's description in it (refused where `root` exists)."
+    if root.exists(): print(f"{root} exists: a tree is begun once, by the first machine of its class"); return 2
+    root.mkdir(parents=True)
+    (root/MACHINE_FILE).write_text(json.dumps(machine(), indent=1) + "\n")
+    print(f"{root}: begun for machines like this one: {machine()}"); return 0
+
+
+def fits(root:Path) -> str|None:
+    "Why this machine may not add to the tree `root` by its description (None where it fits, or `root` has none)."
+    f = root/MACHINE_FILE
+    if not f.is_file(): return None
+    want, here = json.loads(f.read_text()), machine()
+    diff = {k: (v, here.get(k)) for k, v in want.items() if here.get(k) != v}
+    return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+
+
 def main(argv:list[str]) -> int:
-    if not argv or argv[0].startswith("-"): print(__doc__); return 2
+    if not argv or argv[0].startswith("-") and argv[0] != "--new-root": print(__doc__); return 2
+    if argv[0] == "--new-root": return new_root(Path(argv[1])) if len(argv) == 2 else 2
     check = "--no-replay" not in argv
     dataset, *rest = [a for a in argv if a != "--no-replay"]
     folders = [Path(p) for p in rest] or [Path("reports/quick"), *sorted(Path("reports/study").glob("*/"))]
+    if (why := fits(folders[0])) is not None:
+        print(f"{dataset}: {folders[0]} is for another kind of machine ({folders[0]/MACHINE_FILE}: {why})"); return 1
     here, code = environment(), code_version()
     envs = record_envs(dataset, folders, code.removesuffix("-dirty"))
     others = {f: v for f, v in envs.items() if f != here["fingerprint"]}

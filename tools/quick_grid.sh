@@ -17,19 +17,32 @@ BIN=${BIN:-.venv/bin}
 if [ -z "${GAZEKIT_DATA:-}" ] && [ -d ../shared/data ]; then export GAZEKIT_DATA="$(cd ../shared/data && pwd)"; fi   # as .ci/run
 SEEDS=${SEEDS:-0,1,2}
 # A dataset's runs are compared with each other, so they must come from one environment (CPU models round differently):
-# tools/grid_env.py says whether this machine may add to a dataset (same fingerprint, and one of the dataset's runs replayed bit for
-# bit over its first steps, since two machines can report the same CPU and round differently); where it may not, its lines are
-# skipped here (ANY_ENV=1 runs them anyway: rows of another fingerprint are marked in the tables and the claims across them say
-# "not comparable", but rows from a machine that only the replay refused look like the others, so do not use it for that).
-declare -A GATE
-may_run() {
-    [ "${ANY_ENV:-0}" = 1 ] && return 0
-    if [ -z "${GATE[$1]:-}" ]; then if "$BIN/python" tools/grid_env.py "$1"; then GATE[$1]=yes; else GATE[$1]=no; fi; fi
-    [ "${GATE[$1]}" = yes ]
+# tools/grid_env.py says whether this machine may add to a dataset in a tree of records (same fingerprint, and one of the dataset's
+# runs replayed bit for bit over its first steps, since two machines can report the same CPU and round differently). The grid keeps
+# one tree per class of machine that has begun one: reports/quick (with the profile study, reports/study/*) first, then each
+# reports/quick-NAME (begun by `tools/grid_env.py --new-root reports/quick-NAME` on the first machine of a class, which describes
+# it there; these hold the quick grid alone). Each dataset runs in the first tree that lets this machine add to it; where none
+# does, its lines are skipped. QUICK=TREE picks the tree; ANY_ENV=1 runs in the first tree anyway: rows of another fingerprint are
+# marked in the tables and the claims across them say "not comparable", but rows from a machine that only the replay refused look
+# like the others, so do not use it for that.
+if [ -n "${QUICK:-}" ]; then TREES=("$QUICK"); else TREES=(reports/quick); for t in reports/quick-*/; do [ -d "$t" ] && TREES+=("${t%/}"); done; fi
+declare -A TREE
+gate_folders() { if [ "$1" = reports/quick ]; then echo reports/quick reports/study/*/; else echo "$1"; fi; }
+choose_tree() {
+    [ -n "${TREE[$1]+set}" ] && return 0
+    TREE[$1]=""
+    for t in "${TREES[@]}"; do
+        if [ "${ANY_ENV:-0}" = 1 ] || "$BIN/python" tools/grid_env.py "$1" $(gate_folders "$t"); then TREE[$1]=$t; echo "  $1: runs in $t"; return 0; fi
+    done
 }
 run() {
     echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] && return 0
-    if may_run "$1"; then "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick; else echo "  skipped: this machine may not add to $1 (above)"; fi
+    choose_tree "$1"; local t=${TREE[$1]}
+    if [ -z "$t" ]; then echo "  skipped: this machine may not add to $1 in any tree (${TREES[*]}; above)"; return 0; fi
+    if [[ " $* " == *" --reports "* ]]; then                           # the profile study: beside reports/quick only
+        if [ "$t" != reports/quick ]; then echo "  skipped: the profile study belongs to reports/quick's machines, and $1 runs in $t here"; return 0; fi
+        "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick
+    else "$BIN/gazekit" reproduce "$@" --reports "$t" --seeds "$SEEDS" --protocols clean --profile quick; fi
 }
 [ "${1:-}" = "--list" ] && LIST=1
 if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
