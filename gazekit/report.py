@@ -19,9 +19,9 @@ from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_r
 from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims, plot_ablations
 
 # %% auto #0
-__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'REPORT_MARK', 'paper_results', 'record_problem', 'collect_runs', 'paper_setting',
-           'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary', 'showcase_runs',
-           'qualitative_figure', 'report_drew', 'report']
+__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'MACHINE_FILE', 'REPORT_MARK', 'paper_results', 'record_problem', 'collect_runs',
+           'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary',
+           'showcase_runs', 'qualitative_figure', 'machine_note', 'report_drew', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -359,6 +359,21 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/21_report.ipynb #45f8561e
+MACHINE_FILE = "machine.json"     # in a tree of records begun for one class of machine: its description
+
+def machine_note(reports) -> str|None:
+    "A Markdown paragraph naming the class of machine that the tree of records `reports` is for (its `machine.json`); None where it names none."
+    d = read_json(Path(reports)/MACHINE_FILE)
+    if not isinstance(d, dict) or not d: return None
+    yes = lambda v: "yes" if v is True else "no" if v is False else v
+    names = {"vendor": "vendor", "model_name": "model name", "family": "CPU family", "model": "model", "avx512f": "AVX-512",
+             "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
+    facts = ", ".join(f"{names.get(k, k)} {yes(v)}" for k, v in d.items())
+    return (f"**Machines**: every run here comes from one class of machine, described in `{MACHINE_FILE}` when this tree was begun "
+            f"and checked before each run was added (`tools/grid_env.py`): {facts}. The environment fingerprint does not name "
+            "all of these, so a row here compares with no row of another tree, even where the fingerprints agree.")
+
 # %% ../nbs/21_report.ipynb #e8e18d52
 REPORT_MARK = {"Source": "gazekit report"}      # a PNG text chunk on every figure that `report` draws
 
@@ -385,6 +400,8 @@ def report(reports, title:str|None=None) -> dict:
     with atomic_path(reports/"claims.csv") as p: claims.to_csv(p, index=False)
     with atomic_path(reports/"claims_status.md") as p: p.write_text(claims_status(claims, f"the records in `{reports.as_posix().rstrip('/')}/`"))
     md = summary_markdown(tab, runs, title or f"Results: {reports.name}")
+    if note := machine_note(reports):                    # a tree for one class of machine says which, under the title
+        head, _, rest = md.partition("\n\n"); md = f"{head}\n\n{note}\n\n{rest}"
     if not claims.empty: md = md.rstrip("\n") + "\n\n" + claims_markdown(claims)
     with atomic_path(reports/"summary.md") as p: p.write_text(md)
     written.update(results=reports/"results.csv", summary=reports/"summary.csv", claims=reports/"claims.csv",

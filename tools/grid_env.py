@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from gazekit.core import GazeKitError
-from gazekit.report import collect_runs
+from gazekit.report import MACHINE_FILE, collect_runs
 from gazekit.runs import code_version, environment
 
 
@@ -83,9 +83,6 @@ def cpu_capability() -> str:
     "The instruction set torch's CPU kernels use here (AVX512, AVX2, ...): one thing the fingerprint does not name."
     import torch
     return torch.backends.cpu.get_cpu_capability()
-
-
-MACHINE_FILE = "machine.json"     # in a tree of records begun with --new-root: the kind of machine that may add to it
 
 
 def machine() -> dict:
