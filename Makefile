@@ -76,7 +76,7 @@ gpu-check:
 paper-smoke: $(STAMP)
 	$(PY) benchmarks/paper_shape_smoke.py
 
-## The quick grid of reports/quick/ (issue 23): what is missing, one run at a time (hours; resumable); `tools/quick_grid.sh --list` shows it
+## The quick grid (issue 23) in the tree of records this machine adds to (reports/quick, or its class's reports/quick-NAME): what is missing, one run at a time (hours; resumable); `tools/quick_grid.sh --list` shows it
 quick-grid: $(STAMP)
 	tools/quick_grid.sh
 

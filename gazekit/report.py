@@ -371,7 +371,7 @@ def machine_note(reports) -> str|None:
              "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
     facts = ", ".join(f"{names.get(k, k)} {yes(v)}" for k, v in d.items())
     return (f"**Machines**: every run here comes from one class of machine, described in `{MACHINE_FILE}` when this tree was begun "
-            f"and checked before each run was added (`tools/grid_env.py`): {facts}. The environment fingerprint does not name "
+            f"and checked by the quick grid's gate before it adds runs here (`tools/grid_env.py`): {facts}. The environment fingerprint does not name "
             "all of these, so a row here compares with no row of another tree, even where the fingerprints agree.")
 
 # %% ../nbs/21_report.ipynb #e8e18d52

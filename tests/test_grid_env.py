@@ -92,18 +92,32 @@ def test_replay_reproduces_a_run_bit_for_bit_on_the_machine_that_made_it(tmp_pat
 @pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
 def test_a_tree_for_another_class_of_machine_is_described_and_gated_by_it(tmp_path, here, monkeypatch, capsys):
     "A later class of machine begins its own tree (--new-root): its description lets machines like it in, and keeps others out before any replay."
-    t = tmp_path / "quick-x"
-    assert grid_env.main(["--new-root", str(t)]) == 0
+    reports = tmp_path / "reports"; (reports / "quick").mkdir(parents=True)
+    t = reports / "quick-x"
+    assert grid_env.tree_for(reports=reports) == reports / "quick"          # no tree describes this machine: the first tree
+    assert grid_env.new_root(t, reports) == 0
     described = json.loads((t / grid_env.MACHINE_FILE).read_text())
     assert described == grid_env.machine() and described["torch_cpu_capability"] and "avx512f" in described
-    assert grid_env.main(["--new-root", str(t)]) == 2                        # begun once
-    assert grid_env.fits(t) is None and grid_env.fits(tmp_path / "quick") is None   # this machine; a tree with no description
+    assert grid_env.new_root(t, reports) == 2                                # begun once
+    assert grid_env.new_root(reports / "quick-y", reports) == 2 and not (reports / "quick-y").exists()   # this class has its tree
+    assert grid_env.described_trees(reports) == [t] and grid_env.tree_for(reports=reports) == t
+    assert grid_env.fits(t) is None and grid_env.fits(reports / "quick") is None   # this machine; a tree with no description
     _plant(t, 0, "aaaa", "v2")
-    assert grid_env.main(["kvasir-seg", str(t)]) == 0
     replayed = []
-    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: replayed.append(record) or ([], []))
-    other = {**described, "torch_cpu_capability": "AVX512", "avx512f": True}
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: replayed.append(record) or ([{"loss": 1}], [{"loss": 1}]))
+    assert grid_env.main(["kvasir-seg", str(t)]) == 0 and len(replayed) == 1
+    other = {**described, "vendor": "SomeOtherVendor", "torch_cpu_capability": "SOME-OTHER-ISA"}
     monkeypatch.setattr(grid_env, "machine", lambda: other)
-    assert grid_env.main(["acdc", str(t)]) == 1 and replayed == []          # refused by the description, even for a dataset not begun there
-    out = capsys.readouterr().out
-    assert "another kind of machine" in out and "'AVX512' here" in out
+    assert grid_env.main(["kvasir-seg", str(t)]) == 1 and len(replayed) == 1   # refused by the description: no replay
+    assert "another kind of machine" in capsys.readouterr().out
+    assert grid_env.tree_for(reports=reports) == reports / "quick"          # the other class goes to the first tree
+
+
+def test_a_named_tree_must_exist_and_be_the_first_or_described(tmp_path):
+    reports = tmp_path / "reports"; (reports / "quick").mkdir(parents=True); (reports / "quick-bare").mkdir()
+    (reports / "quick-x").mkdir(); (reports / "quick-x" / grid_env.MACHINE_FILE).write_text("{}")
+    assert grid_env.tree_for("quick-x", reports) == reports / "quick-x"      # a name under reports/
+    assert grid_env.tree_for(f"{reports}/quick/", reports) == reports / "quick"   # a path, its trailing slash dropped
+    for bad in ("quick-bare", "nowhere"):                                   # no description; not there
+        with pytest.raises(grid_env.ConfigError): grid_env.tree_for(bad, reports)
+    assert grid_env.described_trees(reports) == [reports / "quick-x"]

@@ -1,5 +1,5 @@
 """May the quick grid add runs of DATASET on this machine? `python tools/grid_env.py DATASET [REPORTS ...] [--no-replay]`
-(or `python tools/grid_env.py --new-root reports/quick-NAME`: below)
+(and `--tree [QUICK]`, `--new-root reports/quick-NAME`: the trees of records, below)
 
 The claims compare runs of one dataset with each other (gazekit.claims), and only runs of one version of
 the code and one environment fingerprint. The fingerprint names the CPU model because CPU models round
@@ -17,18 +17,21 @@ first REPLAY_STEPS steps here (half a minute) and asks for its logged losses bit
 not reproduce them is refused like another environment (`--no-replay` skips this check); exit 2 where the replay
 cannot run here (no data root: `export GAZEKIT_DATA=...`, which quick_grid.sh does).
 
-Machines that compute alike form a class, and the grid keeps one tree of records per class it has begun: reports/quick
-(the first, whose machines are not described) and reports/quick-NAME for each later class, begun with
-`python tools/grid_env.py --new-root reports/quick-NAME`, which writes the machine's description (MACHINE_FILE: CPU vendor,
-family, model, AVX-512 or not, torch's CPU capability) into it. The gate refuses a machine that does not fit a tree's
-description before it replays anything; tools/quick_grid.sh runs each dataset in the first tree whose gate passes.
+Trees of records. Machines that compute alike form a class, and the quick grid keeps a tree of records for each class
+that began one. reports/quick is the first: its machines are not described, and within it each dataset's runs come
+from one class (at the moment Kvasir-SEG's from one AMD EPYC class, ACDC's from an Intel Xeon). A later class begins
+reports/quick-NAME with `python tools/grid_env.py --new-root reports/quick-NAME`, which writes this machine's description
+(`machine()`) into it as MACHINE_FILE; it is refused where a described tree already fits this machine. A machine then adds
+to the first described tree that fits it, and to reports/quick only where none does (`python tools/grid_env.py --tree`
+prints which; `--tree QUICK` checks the tree QUICK names instead, a path or a name under reports/). The gate above refuses
+a machine that does not fit its tree's description before it replays anything.
 """
 import json, sys, tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from gazekit.core import GazeKitError
+from gazekit.core import ConfigError, GazeKitError
 from gazekit.report import MACHINE_FILE, collect_runs
 from gazekit.runs import code_version, environment
 
@@ -97,9 +100,32 @@ def machine() -> dict:
             "avx512f": "avx512f" in flags, "avx2": "avx2" in flags, "torch_cpu_capability": cpu_capability()}
 
 
-def new_root(root:Path) -> int:
-    "Begin a tree of records for this machine's class: `root` with this machine's description in it (refused where `root` exists)."
+REPORTS = Path("reports")
+FIRST_TREE = REPORTS/"quick"      # the first tree of records: its machines are not described
+
+
+def described_trees(reports:Path=REPORTS) -> list[Path]:
+    "The trees of records begun for a later class of machine: `reports/quick-*` holding a MACHINE_FILE, by name."
+    return sorted(f.parent for f in Path(reports).glob(f"quick-*/{MACHINE_FILE}"))
+
+
+def tree_for(quick:str|None=None, reports:Path=REPORTS) -> Path:
+    """The tree of records this machine adds to: the first described tree that fits it, else the first tree. `quick` names
+    one instead (a path, or a name under `reports`): it must exist, and be the first tree or a described one."""
+    if quick:
+        t = Path(quick.rstrip("/")); t = t if len(t.parts) > 1 else Path(reports)/t
+        if not t.is_dir(): raise ConfigError(f"no tree of records {t}", where="QUICK", fix=f"name one of {[str(x) for x in [Path(reports)/'quick', *described_trees(reports)]]}, or begin one with --new-root")
+        if t.resolve() != (Path(reports)/"quick").resolve() and not (t/MACHINE_FILE).is_file():
+            raise ConfigError(f"{t} describes no class of machine (no {MACHINE_FILE})", where=str(t), fix="begin a tree with `python tools/grid_env.py --new-root reports/quick-NAME`")
+        return t
+    return next((t for t in described_trees(reports) if fits(t) is None), Path(reports)/"quick")
+
+
+def new_root(root:Path, reports:Path=REPORTS) -> int:
+    "Begin a tree of records for this machine's class: `root` with this machine's description in it (refused where `root` exists, or a tree fits this machine already)."
     if root.exists(): print(f"{root} exists: a tree is begun once, by the first machine of its class"); return 2
+    if mine := [t for t in described_trees(reports) if fits(t) is None]:
+        print(f"{mine[0]} is already the tree of machines like this one: add to it (tools/quick_grid.sh does)"); return 2
     root.mkdir(parents=True)
     (root/MACHINE_FILE).write_text(json.dumps(machine(), indent=1) + "\n")
     print(f"{root}: begun for machines like this one: {machine()}"); return 0
@@ -115,11 +141,16 @@ def fits(root:Path) -> str|None:
 
 
 def main(argv:list[str]) -> int:
-    if not argv or argv[0].startswith("-") and argv[0] != "--new-root": print(__doc__); return 2
-    if argv[0] == "--new-root": return new_root(Path(argv[1])) if len(argv) == 2 else 2
+    if not argv or argv[0].startswith("-") and argv[0] not in ("--new-root", "--tree"): print(__doc__); return 2
+    if argv[0] == "--new-root":
+        if len(argv) != 2: print("usage: python tools/grid_env.py --new-root reports/quick-NAME"); return 2
+        return new_root(Path(argv[1]))
+    if argv[0] == "--tree":
+        try: print(tree_for(argv[1] if len(argv) > 1 else None)); return 0
+        except GazeKitError as e: print(e, file=sys.stderr); return 2
     check = "--no-replay" not in argv
     dataset, *rest = [a for a in argv if a != "--no-replay"]
-    folders = [Path(p) for p in rest] or [Path("reports/quick"), *sorted(Path("reports/study").glob("*/"))]
+    folders = [Path(p) for p in rest] or [FIRST_TREE, *sorted((REPORTS/"study").glob("*/"))]
     if (why := fits(folders[0])) is not None:
         print(f"{dataset}: {folders[0]} is for another kind of machine ({folders[0]/MACHINE_FILE}: {why})"); return 1
     here, code = environment(), code_version()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quick grid (issue 23, part 5): every row of reports/quick/, one run at a time, clean protocol, seeds 0-2.
+# The quick grid (issue 23, part 5): every row of a tree of records (reports/quick, or a later class of machine's), one run at a time, clean protocol, seeds 0-2.
 #
 #   tools/quick_grid.sh            # run what is missing, in order (finished runs are skipped, cut runs resume)
 #   tools/quick_grid.sh --list     # print the commands, run nothing
@@ -9,7 +9,7 @@
 # code differs from the commit (a dirty version, comparable with none), and a code change reruns finished runs. A dataset's runs
 # all come from one environment fingerprint (one kind of machine): tools/grid_env.py gates each dataset. Runs use both
 # cores (torch's default threads), nothing else should run beside them: their minutes are part of the record. Commit the records
-# as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report reports/quick.
+# as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report TREE.
 # The study beside it (tools/profile_study.py) repeats `full` and `gaze` without the weight average (reports/study/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,30 +19,32 @@ SEEDS=${SEEDS:-0,1,2}
 # A dataset's runs are compared with each other, so they must come from one environment (CPU models round differently):
 # tools/grid_env.py says whether this machine may add to a dataset in a tree of records (same fingerprint, and one of the dataset's
 # runs replayed bit for bit over its first steps, since two machines can report the same CPU and round differently). The grid keeps
-# one tree per class of machine that has begun one: reports/quick (with the profile study, reports/study/*) first, then each
-# reports/quick-NAME (begun by `tools/grid_env.py --new-root reports/quick-NAME` on the first machine of a class, which describes
-# it there; these hold the quick grid alone). Each dataset runs in the first tree that lets this machine add to it; where none
-# does, its lines are skipped. QUICK=TREE picks the tree; ANY_ENV=1 runs in the first tree anyway: rows of another fingerprint are
-# marked in the tables and the claims across them say "not comparable", but rows from a machine that only the replay refused look
-# like the others, so do not use it for that.
-if [ -n "${QUICK:-}" ]; then TREES=("$QUICK"); else TREES=(reports/quick); for t in reports/quick-*/; do [ -d "$t" ] && TREES+=("${t%/}"); done; fi
-declare -A TREE
-gate_folders() { if [ "$1" = reports/quick ]; then echo reports/quick reports/study/*/; else echo "$1"; fi; }
-choose_tree() {
-    [ -n "${TREE[$1]+set}" ] && return 0
-    TREE[$1]=""
-    for t in "${TREES[@]}"; do
-        if [ "${ANY_ENV:-0}" = 1 ] || "$BIN/python" tools/grid_env.py "$1" $(gate_folders "$t"); then TREE[$1]=$t; echo "  $1: runs in $t"; return 0; fi
-    done
+# a tree per class of machine that began one (tools/grid_env.py's docstring says how): this machine adds to the one that
+# `tools/grid_env.py --tree` names (QUICK=TREE names another), and the profile study (reports/study/*) only beside reports/quick.
+# Where the gate refuses a dataset (exit 1) or cannot decide (exit 2: no data root, say), its lines are skipped. ANY_ENV=1 runs them
+# anyway: rows of another fingerprint are marked in the tables and the claims across them say "not comparable", but rows from a
+# machine that only the replay refused look like the others, so do not use it for that.
+TREE=$("$BIN/python" tools/grid_env.py --tree ${QUICK:+"$QUICK"}) || exit 2
+declare -A GATE
+may_run() {
+    [ "${ANY_ENV:-0}" = 1 ] && return 0
+    if [ -z "${GATE[$1]+set}" ]; then
+        local rc=0
+        if [ "$TREE" = reports/quick ]; then "$BIN/python" tools/grid_env.py "$1" reports/quick reports/study/*/ || rc=$?
+        else "$BIN/python" tools/grid_env.py "$1" "$TREE" || rc=$?; fi
+        GATE[$1]=$rc
+    fi
+    return "${GATE[$1]}"
 }
 run() {
     echo "+ gazekit reproduce $*"; [ "${LIST:-0}" = 1 ] && return 0
-    choose_tree "$1"; local t=${TREE[$1]}
-    if [ -z "$t" ]; then echo "  skipped: this machine may not add to $1 in any tree (${TREES[*]}; above)"; return 0; fi
+    local rc=0; may_run "$1" || rc=$?
+    if [ "$rc" = 1 ]; then echo "  skipped: this machine may not add to $1 in $TREE (above)"; return 0; fi
+    if [ "$rc" != 0 ]; then echo "  skipped: the gate could not decide whether this machine may add to $1 in $TREE (exit $rc, above)"; return 0; fi
     if [[ " $* " == *" --reports "* ]]; then                           # the profile study: beside reports/quick only
-        if [ "$t" != reports/quick ]; then echo "  skipped: the profile study belongs to reports/quick's machines, and $1 runs in $t here"; return 0; fi
+        if [ "$TREE" != reports/quick ]; then echo "  skipped: the profile study belongs to reports/quick's machines; this one adds to $TREE"; return 0; fi
         "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick
-    else "$BIN/gazekit" reproduce "$@" --reports "$t" --seeds "$SEEDS" --protocols clean --profile quick; fi
+    else "$BIN/gazekit" reproduce "$@" --reports "$TREE" --seeds "$SEEDS" --protocols clean --profile quick; fi
 }
 [ "${1:-}" = "--list" ] && LIST=1
 if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
