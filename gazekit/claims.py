@@ -16,7 +16,8 @@ from .core import ConfigError, resource_path
 
 # %% auto #0
 __all__ = ['MIN_SEEDS', 'UNRECORDED', 'paper_claims', 'paired_bootstrap', 'verdict', 'env_key', 'claims_table', 'claims_markdown',
-           'claims_status', 'plot_claims', 'ablation_claims', 'plot_ablations']
+           'claims_status', 'claims_by_tree', 'claims_by_tree_markdown', 'plot_claims', 'ablation_claims',
+           'plot_ablations']
 
 # %% ../nbs/21a_claims.ipynb #053e44a5
 def paper_claims() -> pd.DataFrame:
@@ -135,6 +136,49 @@ def claims_status(t:pd.DataFrame, where:str="these records") -> str:
     if len(con): out.append("Contradicted: " + "; ".join(name(r) for r in con.itertuples()) + ".")
     if not len(rep) and not len(con): out.append("No ordering is supported by these records.")
     return " ".join(out) + "\n"
+
+# %% ../nbs/21a_claims.ipynb #34cfe1c0
+def _tested(v) -> bool: return isinstance(v, str) and not v.startswith("not")
+
+def claims_by_tree(tables:dict) -> pd.DataFrame:
+    """One row per claim and setting tested in at least one tree: for each tree (name -> its claims table), the verdict with its
+    paired difference, interval and seeds, as that tree's own records gave them; `agree` says whether the trees that tested it agree."""
+    keys = ["id", "dataset", "protocol", "profile", "better", "worse"]
+    cell = lambda r: (f"{r.verdict.split(' (')[0]}: {r['diff']:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}], {int(r.seeds)} seeds"
+                      if _tested(r.verdict) and not pd.isna(r["diff"]) else r.verdict if isinstance(r.verdict, str) else "not run")
+    out = None
+    for name, t in tables.items():
+        t = t.assign(**{name: [cell(r) for _, r in t.iterrows()], f"_{name}": [v.split(" (")[0] if _tested(v) else None for v in t.verdict]})
+        t = t[keys + [name, f"_{name}"]]
+        out = t if out is None else out.merge(t, on=keys, how="outer")
+    if out is None: return pd.DataFrame(columns=keys + ["agree"])
+    names = list(tables)
+    seen = out[[f"_{n}" for n in names]]
+    out = out[seen.notna().any(axis=1)].copy()
+    def agree(r):
+        v = [r[f"_{n}"] for n in names if isinstance(r[f"_{n}"], str)]
+        return "tested in one tree" if len(v) < 2 else "yes" if len(set(v)) == 1 else "no"
+    out["agree"] = [agree(r) for _, r in out.iterrows()]
+    for n in names: out[n] = out[n].fillna("not run")
+    return out.drop(columns=[f"_{n}" for n in names]).reset_index(drop=True)
+
+def claims_by_tree_markdown(folders, base=None) -> str:
+    "`claims_by_tree` of the trees `folders` (each with the `claims.csv` that `gazekit report` wrote), named by their path (relative to `base`), as a Markdown table; a tree not yet reported is said to be so."
+    tables, missing = {}, []
+    for f in map(Path, folders):
+        name = (f.relative_to(base) if base else f).as_posix()
+        if (f/"claims.csv").is_file(): tables[name] = pd.read_csv(f/"claims.csv")
+        else: missing.append(name)
+    t = claims_by_tree(tables)
+    lines = [f"(`{m}` has no claims table yet: `gazekit report {m}` writes it.)" for m in missing]
+    if lines: lines.append("")                                    # a blank line before the table, or Markdown joins them
+    if t.empty: return "\n".join(lines + ["No claim is tested in these trees yet."]) + "\n"
+    names = list(tables)
+    lines += ["| claim | dataset | protocol | profile | better | worse | " + " | ".join(f"`{n}`" for n in names) + " | trees agree |",
+              "|---|---|---|---|---|---|" + "---|" * len(names) + "---|"]
+    for _, r in t.iterrows():
+        lines.append(f"| {r.id} | {r.dataset} | {r.protocol} | {r.profile} | `{r.better}` | `{r.worse}` | " + " | ".join(r[n] for n in names) + f" | {r.agree} |")
+    return "\n".join(lines) + "\n"
 
 # %% ../nbs/21a_claims.ipynb #a268cbee
 _VERDICT_COLOUR = {"reproduced": "tab:green", "contradicted": "tab:red", "inconclusive": "0.5"}

@@ -1,6 +1,8 @@
 """Write README.md from nbs/index.ipynb (markdown cells as they are, code cells as fenced Python). A markdown line
 `<!-- include: PATH -->` is replaced by the file PATH (relative to the repository) that a tool wrote from records, e.g.
-the claims status `gazekit report` renders, so that no measured number is typed into the README.
+the claims status `gazekit report` renders, so that no measured number is typed into the README; a line
+`<!-- claims-by-tree: TREE TREE ... -->` is replaced by `gazekit.claims.claims_by_tree_markdown` of those trees of
+records (each tree's verdicts side by side, from the claims.csv each holds).
 
 nbdev's own `nbdev-readme` needs Quarto, which cannot be installed from the package registries;
 this does the same job for a notebook without outputs. `--check` exits 1 if README.md is stale."""
@@ -14,7 +16,11 @@ def _includes(md: str) -> str:
     def one(m):
         p = ROOT / m.group(1)
         return p.read_text().strip("\n") if p.is_file() else f"(`{m.group(1)}` is not there yet: it is written by the tool that renders it)"
-    return re.sub(r"<!-- include: (\S+) -->", one, md)
+    def by_tree(m):
+        from gazekit.claims import claims_by_tree_markdown
+        return claims_by_tree_markdown([ROOT / t for t in m.group(1).split()], base=ROOT).strip("\n")
+    md = re.sub(r"<!-- include: (\S+) -->", one, md)
+    return re.sub(r"<!-- claims-by-tree: ([^>]+?) -->", by_tree, md)
 
 
 def render(nb_path=ROOT / "nbs" / "index.ipynb") -> str:
