@@ -139,28 +139,35 @@ def claims_status(t:pd.DataFrame, where:str="these records") -> str:
 
 # %% ../nbs/21a_claims.ipynb #34cfe1c0
 def _tested(v) -> bool: return isinstance(v, str) and not v.startswith("not")
+def _decided(v) -> bool: return _tested(v) and not v.startswith("inconclusive (")      # tested with enough seeds
 
 def claims_by_tree(tables:dict) -> pd.DataFrame:
     """One row per claim and setting tested in at least one tree: for each tree (name -> its claims table), the verdict with its
-    paired difference, interval and seeds, as that tree's own records gave them; `agree` says whether the trees that tested it agree."""
+    paired difference, interval and seeds, as that tree's own records gave them (*too few seeds* where it had fewer than
+    `MIN_SEEDS`); `agree` says whether the trees that tested it with enough seeds agree, in the claims' order."""
     keys = ["id", "dataset", "protocol", "profile", "better", "worse"]
-    cell = lambda r: (f"{r.verdict.split(' (')[0]}: {r['diff']:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}], {int(r.seeds)} seeds"
-                      if _tested(r.verdict) and not pd.isna(r["diff"]) else r.verdict if isinstance(r.verdict, str) else "not run")
+    def cell(r):
+        if not _tested(r.verdict) or pd.isna(r["diff"]): return r.verdict if isinstance(r.verdict, str) else "not run"
+        n = int(r.seeds)
+        return (f"{r.verdict.split(' (')[0] if _decided(r.verdict) else 'too few seeds'}: "
+                f"{r['diff']:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}], {n} seed{'s' if n != 1 else ''}")
     out = None
     for name, t in tables.items():
-        t = t.assign(**{name: [cell(r) for _, r in t.iterrows()], f"_{name}": [v.split(" (")[0] if _tested(v) else None for v in t.verdict]})
-        t = t[keys + [name, f"_{name}"]]
-        out = t if out is None else out.merge(t, on=keys, how="outer")
+        t = t.assign(**{name: [cell(r) for _, r in t.iterrows()], f"_{name}": [v if _decided(v) else None for v in t.verdict],
+                        f"_t_{name}": [_tested(v) for v in t.verdict]})
+        t = t[keys + [name, f"_{name}", f"_t_{name}"]]
+        out = t if out is None else out.merge(t, on=keys, how="outer", sort=False)
     if out is None: return pd.DataFrame(columns=keys + ["agree"])
     names = list(tables)
-    seen = out[[f"_{n}" for n in names]]
-    out = out[seen.notna().any(axis=1)].copy()
+    order = {k: i for i, k in enumerate(dict.fromkeys(x for t in tables.values() for x in zip(*(t[k] for k in keys))))}
+    out = out.iloc[sorted(range(len(out)), key=lambda i: order[tuple(out[k].iloc[i] for k in keys)])]
+    out = out[out[[f"_t_{n}" for n in names]].fillna(False).astype(bool).any(axis=1)].copy()
     def agree(r):
         v = [r[f"_{n}"] for n in names if isinstance(r[f"_{n}"], str)]
-        return "tested in one tree" if len(v) < 2 else "yes" if len(set(v)) == 1 else "no"
+        return "no tree yet" if not v else "one tree so far" if len(v) == 1 else "yes" if len(set(v)) == 1 else "no"
     out["agree"] = [agree(r) for _, r in out.iterrows()]
     for n in names: out[n] = out[n].fillna("not run")
-    return out.drop(columns=[f"_{n}" for n in names]).reset_index(drop=True)
+    return out.drop(columns=[c for n in names for c in (f"_{n}", f"_t_{n}")]).reset_index(drop=True)
 
 def claims_by_tree_markdown(folders, base=None) -> str:
     "`claims_by_tree` of the trees `folders` (each with the `claims.csv` that `gazekit report` wrote), named by their path (relative to `base`), as a Markdown table; a tree not yet reported is said to be so."
