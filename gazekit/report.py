@@ -19,8 +19,8 @@ from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_r
 from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims, plot_ablations
 
 # %% auto #0
-__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'MACHINE_FILE', 'REPORT_MARK', 'paper_results', 'record_problem', 'collect_runs',
-           'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary',
+__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'MACHINE_FILE', 'DATASET_MACHINES', 'REPORT_MARK', 'paper_results', 'record_problem',
+           'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary',
            'showcase_runs', 'qualitative_figure', 'machine_note', 'report_drew', 'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
@@ -360,19 +360,29 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
     return fig
 
 # %% ../nbs/21_report.ipynb #45f8561e
-MACHINE_FILE = "machine.json"     # in a tree of records begun for one class of machine: its description
+MACHINE_FILE = "machine.json"       # in a tree of records begun for one class of machine: its description
+DATASET_MACHINES = "machines.json"  # in the first tree: per dataset, a machine that replayed its records bit for bit (the grid's gate writes it)
+
+_FACT_NAMES = {"vendor": "vendor", "model_name": "model name", "family": "CPU family", "model": "model", "avx512f": "AVX-512",
+               "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
+
+def _facts(d:dict) -> str:
+    yes = lambda v: "yes" if v is True else "no" if v is False else v
+    return ", ".join(f"{_FACT_NAMES[k]} {yes(v)}" for k, v in d.items() if k in _FACT_NAMES)
 
 def machine_note(reports) -> str|None:
-    "A Markdown paragraph naming the class of machine that the tree of records `reports` is for (its `machine.json`); None where it names none."
-    d = read_json(Path(reports)/MACHINE_FILE)
-    if not isinstance(d, dict) or not d: return None
-    yes = lambda v: "yes" if v is True else "no" if v is False else v
-    names = {"vendor": "vendor", "model_name": "model name", "family": "CPU family", "model": "model", "avx512f": "AVX-512",
-             "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
-    facts = ", ".join(f"{names.get(k, k)} {yes(v)}" for k, v in d.items())
-    return (f"**Machines**: every run here comes from one class of machine, described in `{MACHINE_FILE}` when this tree was begun "
-            f"and checked by the quick grid's gate before it adds runs here (`tools/grid_env.py`): {facts}. The environment fingerprint does not name "
-            "all of these, so a row here compares with no row of another tree, even where the fingerprints agree.")
+    """A Markdown paragraph naming the machines of the tree of records `reports`: the class it was begun for (its `machine.json`),
+    or per dataset a machine that replayed the dataset's records bit for bit (its `machines.json`); None where it names none."""
+    d, per = read_json(Path(reports)/MACHINE_FILE), read_json(Path(reports)/DATASET_MACHINES)
+    if isinstance(d, dict) and d:
+        return (f"**Machines**: every run here comes from one class of machine, described in `{MACHINE_FILE}` when this tree was begun "
+                f"and checked by the quick grid's gate before it adds runs here (`tools/grid_env.py`): {_facts(d)}. The environment "
+                "fingerprint does not name all of these, so a row here compares with no row of another tree, even where the fingerprints agree.")
+    if isinstance(per, dict) and per:
+        each = "; ".join(f"{ds} (code {v.get('code')}): {_facts(v)} (described by {v.get('described_by', 'the gate')})" for ds, v in sorted(per.items()) if isinstance(v, dict))
+        return (f"**Machines** (`{DATASET_MACHINES}`): each dataset's runs come from one class of machine; the quick grid's gate (`tools/grid_env.py`) "
+                f"describes it once a machine has replayed the dataset's records bit for bit: {each}.")
+    return None
 
 # %% ../nbs/21_report.ipynb #e8e18d52
 REPORT_MARK = {"Source": "gazekit report"}      # a PNG text chunk on every figure that `report` draws

@@ -121,3 +121,21 @@ def test_a_named_tree_must_exist_and_be_the_first_or_described(tmp_path):
     for bad in ("quick-bare", "nowhere"):                                   # no description; not there
         with pytest.raises(grid_env.ConfigError): grid_env.tree_for(bad, reports)
     assert grid_env.described_trees(reports) == [reports / "quick-x"]
+
+
+@pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
+def test_the_first_tree_is_described_per_dataset_by_the_first_replay(tmp_path, here, monkeypatch, capsys):
+    "A replay that matches writes this machine's description for the dataset into the first tree; a machine that does not fit it is then refused before any replay."
+    q = tmp_path / "quick"; _plant(q, 0, "aaaa", "v2")
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0
+    d = json.loads((q / grid_env.DATASET_MACHINES).read_text())
+    assert set(d) == {"kvasir-seg"} and d["kvasir-seg"]["code"] == "v2" and d["kvasir-seg"]["vendor"] == grid_env.machine()["vendor"]
+    assert "replay of" in d["kvasir-seg"]["described_by"]
+    replayed = []
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: replayed.append(record) or ([{"loss": 1}], [{"loss": 1}]))
+    monkeypatch.setattr(grid_env, "machine", lambda: {**d["kvasir-seg"], "vendor": "SomeOtherVendor"})
+    assert grid_env.main(["kvasir-seg", str(q)]) == 1 and replayed == []      # refused by the description
+    assert "come from another kind of machine" in capsys.readouterr().out
+    assert grid_env.main(["acdc", str(q)]) == 0                                # another dataset: not described, nothing begun
+    monkeypatch.setattr(grid_env, "code_version", lambda: "v3")                # a new code version: the description no longer binds
+    assert grid_env.dataset_fits(q, "kvasir-seg", "v3") is None and grid_env.dataset_fits(q, "kvasir-seg", "v2") is not None

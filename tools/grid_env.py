@@ -24,15 +24,18 @@ reports/quick-NAME with `python tools/grid_env.py --new-root reports/quick-NAME`
 (`machine()`) into it as MACHINE_FILE; it is refused where a described tree already fits this machine. A machine then adds
 to the first described tree that fits it, and to reports/quick only where none does (`python tools/grid_env.py --tree`
 prints which; `--tree QUICK` checks the tree QUICK names instead, a path or a name under reports/). The gate above refuses
-a machine that does not fit its tree's description before it replays anything.
+a machine that does not fit its tree's description before it replays anything. The first tree, undescribed, is described
+per dataset as machines replay its records: the first machine that replays a dataset's records bit for bit at the current
+code version writes its description into DATASET_MACHINES there, and from then on a machine that does not fit it is refused
+before any replay (the records themselves name only the fingerprint, which two such machines share).
 """
 import json, sys, tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from gazekit.core import ConfigError, GazeKitError
-from gazekit.report import MACHINE_FILE, collect_runs
+from gazekit.core import ConfigError, GazeKitError, read_json
+from gazekit.report import DATASET_MACHINES, MACHINE_FILE, collect_runs
 from gazekit.runs import code_version, environment
 
 
@@ -140,6 +143,25 @@ def fits(root:Path) -> str|None:
     return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
 
 
+def dataset_fits(tree:Path, dataset:str, code:str) -> str|None:
+    "Why this machine may not add to `dataset` in the first tree by the description a replay left there at code version `code` (None where it fits, or none is there)."
+    d = (read_json(tree/DATASET_MACHINES) or {}).get(dataset)
+    if not isinstance(d, dict) or d.get("code") != code: return None          # undescribed, or described at code no record runs any more
+    here = machine()
+    diff = {k: (v, here.get(k)) for k, v in d.items() if k in here and here.get(k) != v}
+    return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+
+
+def describe(tree:Path, dataset:str, code:str, record:Path) -> None:
+    "Write this machine's description for `dataset` into the first tree's DATASET_MACHINES, once a replay of `record` matched: what the records cannot say."
+    f = tree/DATASET_MACHINES
+    all_ = read_json(f) or {}
+    if isinstance(all_.get(dataset), dict) and all_[dataset].get("code") == code: return
+    all_[dataset] = {"code": code, **machine(), "described_by": f"a replay of {Path(record).as_posix()} bit for bit over {REPLAY_STEPS} steps"}
+    tmp = f.with_name(f.name + ".tmp"); tmp.write_text(json.dumps(dict(sorted(all_.items())), indent=1) + "\n"); tmp.replace(f)
+    print(f"{dataset}: this machine is now the description of {dataset}'s machines in {f}")
+
+
 def main(argv:list[str]) -> int:
     if not argv or argv[0].startswith("-") and argv[0] not in ("--new-root", "--tree"): print(__doc__); return 2
     if argv[0] == "--new-root":
@@ -154,6 +176,8 @@ def main(argv:list[str]) -> int:
     if (why := fits(folders[0])) is not None:
         print(f"{dataset}: {folders[0]} is for another kind of machine ({folders[0]/MACHINE_FILE}: {why})"); return 1
     here, code = environment(), code_version()
+    if (why := dataset_fits(folders[0], dataset, code.removesuffix("-dirty"))) is not None:
+        print(f"{dataset}: its runs in {folders[0]} come from another kind of machine ({folders[0]/DATASET_MACHINES}: {why})"); return 1
     envs = record_envs(dataset, folders, code.removesuffix("-dirty"))
     others = {f: v for f, v in envs.items() if f != here["fingerprint"]}
     for f, (dev, n) in envs.items():
@@ -168,7 +192,9 @@ def main(argv:list[str]) -> int:
     except GazeKitError as e:                            # e.g. no data root: quick_grid.sh sets GAZEKIT_DATA, a caller by hand may not
         print(f"{dataset}: cannot replay {record} here: {e}"); return 2
     if want and want == got:
-        print(f"{dataset}: this machine reproduces {record} bit for bit over its first {REPLAY_STEPS} steps"); return 0
+        print(f"{dataset}: this machine reproduces {record} bit for bit over its first {REPLAY_STEPS} steps")
+        if not (folders[0]/MACHINE_FILE).is_file(): describe(folders[0], dataset, code.removesuffix("-dirty"), record)   # a tree described per dataset
+        return 0
     print(f"{dataset}: this machine does not reproduce {record} over its first {REPLAY_STEPS} steps: recorded {want[:1]}, here {got[:1]} "
           f"(torch's CPU capability here: {cpu_capability()}). It reports the same CPU ({here['device']}) but computes differently from the "
           f"machine that made the records: run the rest of {dataset} on such a machine, or remove its records (they stay in git) to start it over here.")
