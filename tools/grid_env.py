@@ -134,22 +134,24 @@ def new_root(root:Path, reports:Path=REPORTS) -> int:
     print(f"{root}: begun for machines like this one: {machine()}"); return 0
 
 
+def _misfit(want:dict) -> str|None:
+    "How this machine differs from the description `want` (the facts both name), or None where it fits."
+    here = machine()
+    diff = {k: (v, here[k]) for k, v in want.items() if k in here and here[k] != v}
+    return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+
+
 def fits(root:Path) -> str|None:
     "Why this machine may not add to the tree `root` by its description (None where it fits, or `root` has none)."
     f = root/MACHINE_FILE
-    if not f.is_file(): return None
-    want, here = json.loads(f.read_text()), machine()
-    diff = {k: (v, here.get(k)) for k, v in want.items() if here.get(k) != v}
-    return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+    return _misfit(json.loads(f.read_text())) if f.is_file() else None
 
 
 def dataset_fits(tree:Path, dataset:str, code:str) -> str|None:
     "Why this machine may not add to `dataset` in the first tree by the description a replay left there at code version `code` (None where it fits, or none is there)."
     d = (read_json(tree/DATASET_MACHINES) or {}).get(dataset)
     if not isinstance(d, dict) or d.get("code") != code: return None          # undescribed, or described at code no record runs any more
-    here = machine()
-    diff = {k: (v, here.get(k)) for k, v in d.items() if k in here and here.get(k) != v}
-    return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+    return _misfit(d)
 
 
 def describe(tree:Path, dataset:str, code:str, record:Path) -> None:
