@@ -144,27 +144,27 @@ def _decided(v) -> bool: return _tested(v) and not v.startswith("inconclusive ("
 def claims_by_tree(tables:dict) -> pd.DataFrame:
     """One row per claim and setting tested in at least one tree: for each tree (name -> its claims table), the verdict with its
     paired difference, interval and seeds, as that tree's own records gave them (*too few seeds* where it had fewer than
-    `MIN_SEEDS`); `agree` says whether the trees that tested it with enough seeds agree, in the claims' order."""
+    `MIN_SEEDS`); `agree` compares the trees that reached a verdict. In the claims' order."""
     keys = ["id", "dataset", "protocol", "profile", "better", "worse"]
     def cell(r):
         if not _tested(r.verdict) or pd.isna(r["diff"]): return r.verdict if isinstance(r.verdict, str) else "not run"
         n = int(r.seeds)
         return (f"{r.verdict.split(' (')[0] if _decided(r.verdict) else 'too few seeds'}: "
                 f"{r['diff']:+.1f} [{r.lo:+.1f}, {r.hi:+.1f}], {n} seed{'s' if n != 1 else ''}")
-    out = None
-    for name, t in tables.items():
-        t = t.assign(**{name: [cell(r) for _, r in t.iterrows()], f"_{name}": [v if _decided(v) else None for v in t.verdict],
-                        f"_t_{name}": [_tested(v) for v in t.verdict]})
-        t = t[keys + [name, f"_{name}", f"_t_{name}"]]
-        out = t if out is None else out.merge(t, on=keys, how="outer", sort=False)
-    if out is None: return pd.DataFrame(columns=keys + ["agree"])
+    key = lambda t: t[keys].astype(object).where(t[keys].notna(), "").astype(str)      # keys as text: a missing one is ''
+    if not tables: return pd.DataFrame(columns=keys + ["agree"])
+    out = pd.concat([key(t) for t in tables.values()]).drop_duplicates().reset_index(drop=True)   # every claim, in order of appearance
     names = list(tables)
-    order = {k: i for i, k in enumerate(dict.fromkeys(x for t in tables.values() for x in zip(*(t[k] for k in keys))))}
-    out = out.iloc[sorted(range(len(out)), key=lambda i: order[tuple(out[k].iloc[i] for k in keys)])]
+    for name, t in tables.items():
+        t = key(t).assign(**{name: [cell(r) for _, r in t.iterrows()], f"_{name}": [v.split(" (")[0] if _decided(v) else None for v in t.verdict],
+                             f"_t_{name}": [_tested(v) for v in t.verdict]}).drop_duplicates(subset=keys)
+        out = out.merge(t, on=keys, how="left")
     out = out[out[[f"_t_{n}" for n in names]].fillna(False).astype(bool).any(axis=1)].copy()
     def agree(r):
-        v = [r[f"_{n}"] for n in names if isinstance(r[f"_{n}"], str)]
-        return "no tree yet" if not v else "one tree so far" if len(v) == 1 else "yes" if len(set(v)) == 1 else "no"
+        v = {r[f"_{n}"] for n in names if isinstance(r[f"_{n}"], str)}
+        n = sum(isinstance(r[f"_{n}"], str) for n in names)
+        if n < 2: return "no tree yet" if n == 0 else "one tree so far"
+        return "yes" if len(v) == 1 else "no: opposite orderings" if {"reproduced", "contradicted"} <= v else "partly: " + " / ".join(sorted(v))
     out["agree"] = [agree(r) for _, r in out.iterrows()]
     for n in names: out[n] = out[n].fillna("not run")
     return out.drop(columns=[c for n in names for c in (f"_{n}", f"_t_{n}")]).reset_index(drop=True)
@@ -174,13 +174,14 @@ def claims_by_tree_markdown(folders, base=None) -> str:
     tables, missing = {}, []
     for f in map(Path, folders):
         name = (f.relative_to(base) if base else f).as_posix()
-        if (f/"claims.csv").is_file(): tables[name] = pd.read_csv(f/"claims.csv")
+        if (f/"claims.csv").is_file(): tables[name] = pd.read_csv(f/"claims.csv", dtype={k: str for k in ("id", "dataset", "protocol", "profile", "better", "worse")})
         else: missing.append(name)
     t = claims_by_tree(tables)
     lines = [f"(`{m}` has no claims table yet: `gazekit report {m}` writes it.)" for m in missing]
     if lines: lines.append("")                                    # a blank line before the table, or Markdown joins them
     if t.empty: return "\n".join(lines + ["No claim is tested in these trees yet."]) + "\n"
     names = list(tables)
+    lines += [f"*too few seeds*: fewer than {MIN_SEEDS}, so no verdict; *trees agree*: among the trees that reached a verdict.", ""]
     lines += ["| claim | dataset | protocol | profile | better | worse | " + " | ".join(f"`{n}`" for n in names) + " | trees agree |",
               "|---|---|---|---|---|---|" + "---|" * len(names) + "---|"]
     for _, r in t.iterrows():

@@ -361,28 +361,31 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
 
 # %% ../nbs/21_report.ipynb #45f8561e
 MACHINE_FILE = "machine.json"       # in a tree of records begun for one class of machine: its description
-DATASET_MACHINES = "machines.json"  # in the first tree: per dataset, a machine that replayed its records bit for bit (the grid's gate writes it)
+DATASET_MACHINES = "machines.json"  # in the first tree: per dataset, the machines that replayed its records bit for bit (the grid's gate lists them)
 
 _FACT_NAMES = {"vendor": "vendor", "model_name": "model name", "family": "CPU family", "model": "model", "avx512f": "AVX-512",
                "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
 
 def _facts(d:dict) -> str:
     yes = lambda v: "yes" if v is True else "no" if v is False else v
-    return ", ".join(f"{_FACT_NAMES[k]} {yes(v)}" for k, v in d.items() if k in _FACT_NAMES)
+    return ", ".join(f"{_FACT_NAMES.get(k, k)} {yes(v)}" for k, v in d.items() if k not in ("code", "replayed"))
 
-def machine_note(reports) -> str|None:
+def machine_note(reports, codes:dict|None=None) -> str|None:
     """A Markdown paragraph naming the machines of the tree of records `reports`: the class it was begun for (its `machine.json`),
-    or per dataset a machine that replayed the dataset's records bit for bit (its `machines.json`); None where it names none."""
+    or per dataset the machines that replayed the dataset's records bit for bit (its `machines.json`), only those at a code
+    version in `codes` (dataset -> the code versions of its finished runs there) where given; None where it names none."""
     d, per = read_json(Path(reports)/MACHINE_FILE), read_json(Path(reports)/DATASET_MACHINES)
     if isinstance(d, dict) and d:
         return (f"**Machines**: every run here comes from one class of machine, described in `{MACHINE_FILE}` when this tree was begun "
                 f"and checked by the quick grid's gate before it adds runs here (`tools/grid_env.py`): {_facts(d)}. The environment "
                 "fingerprint does not name all of these, so a row here compares with no row of another tree, even where the fingerprints agree.")
-    if isinstance(per, dict) and per:
-        each = "; ".join(f"{ds} (code {v.get('code')}): {_facts(v)} (described by {v.get('described_by', 'the gate')})" for ds, v in sorted(per.items()) if isinstance(v, dict))
-        return (f"**Machines** (`{DATASET_MACHINES}`): each dataset's runs come from one class of machine; the quick grid's gate (`tools/grid_env.py`) "
-                f"describes it once a machine has replayed the dataset's records bit for bit: {each}.")
-    return None
+    parts = []
+    for ds, entries in sorted(per.items()) if isinstance(per, dict) else []:
+        es = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict) and (codes is None or e.get("code") in codes.get(ds, ()))]
+        if es: parts.append(f"{ds}: " + " and ".join(f"{_facts(e)} (code {e.get('code')}, replayed `{e.get('replayed')}`)" for e in es))
+    if not parts: return None
+    return (f"**Machines** that replayed this tree's records bit for bit (`{DATASET_MACHINES}`, listed by the quick grid's gate, "
+            f"`tools/grid_env.py`; the records name only the fingerprint): " + "; ".join(parts) + ". A dataset not named here has no machine listed yet.")
 
 # %% ../nbs/21_report.ipynb #e8e18d52
 REPORT_MARK = {"Source": "gazekit report"}      # a PNG text chunk on every figure that `report` draws
@@ -410,7 +413,8 @@ def report(reports, title:str|None=None) -> dict:
     with atomic_path(reports/"claims.csv") as p: claims.to_csv(p, index=False)
     with atomic_path(reports/"claims_status.md") as p: p.write_text(claims_status(claims, f"the records in `{reports.as_posix().rstrip('/')}/`"))
     md = summary_markdown(tab, runs, title or f"Results: {reports.name}")
-    if note := machine_note(reports):                    # a tree for one class of machine says which, under the title
+    codes = {ds: set(g.code.dropna()) for ds, g in runs[runs.status == "ok"].groupby("dataset")}
+    if note := machine_note(reports, codes):                    # a tree for one class of machine says which, under the title
         head, _, rest = md.partition("\n\n"); md = f"{head}\n\n{note}\n\n{rest}"
     if not claims.empty: md = md.rstrip("\n") + "\n\n" + claims_markdown(claims)
     with atomic_path(reports/"summary.md") as p: p.write_text(md)

@@ -124,18 +124,32 @@ def test_a_named_tree_must_exist_and_be_the_first_or_described(tmp_path):
 
 
 @pytest.mark.skipif(not (SOURCE / "metrics.json").exists(), reason=f"no committed record at {SOURCE} to copy")
-def test_the_first_tree_is_described_per_dataset_by_the_first_replay(tmp_path, here, monkeypatch, capsys):
-    "A replay that matches writes this machine's description for the dataset into the first tree; a machine that does not fit it is then refused before any replay."
+def test_machines_that_replay_the_first_tree_are_listed_per_dataset(tmp_path, here, monkeypatch):
+    "Each machine whose replay of a dataset's records in the first tree matches is listed once for that dataset (facts, code, record); the list refuses no one."
     q = tmp_path / "quick"; _plant(q, 0, "aaaa", "v2")
+    monkeypatch.setattr(grid_env, "FIRST_TREE", q)
+    listed = lambda: json.loads((q / grid_env.DATASET_MACHINES).read_text())
+    assert grid_env.main(["kvasir-seg", str(q), "--no-replay"]) == 0 and not (q / grid_env.DATASET_MACHINES).exists()   # no replay: nothing proven
     assert grid_env.main(["kvasir-seg", str(q)]) == 0
-    d = json.loads((q / grid_env.DATASET_MACHINES).read_text())
-    assert set(d) == {"kvasir-seg"} and d["kvasir-seg"]["code"] == "v2" and d["kvasir-seg"]["vendor"] == grid_env.machine()["vendor"]
-    assert "replay of" in d["kvasir-seg"]["described_by"]
-    replayed = []
-    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: replayed.append(record) or ([{"loss": 1}], [{"loss": 1}]))
-    monkeypatch.setattr(grid_env, "machine", lambda: {**d["kvasir-seg"], "vendor": "SomeOtherVendor"})
-    assert grid_env.main(["kvasir-seg", str(q)]) == 1 and replayed == []      # refused by the description
-    assert "come from another kind of machine" in capsys.readouterr().out
-    assert grid_env.main(["acdc", str(q)]) == 0                                # another dataset: not described, nothing begun
-    monkeypatch.setattr(grid_env, "code_version", lambda: "v3")                # a new code version: the description no longer binds
-    assert grid_env.dataset_fits(q, "kvasir-seg", "v3") is None and grid_env.dataset_fits(q, "kvasir-seg", "v2") is not None
+    (e,) = listed()["kvasir-seg"]
+    assert e["code"] == "v2" and e["vendor"] == grid_env.machine()["vendor"] and e["replayed"].endswith("runs/kvasir-seg/full/clean/seed0")
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0 and len(listed()["kvasir-seg"]) == 1          # listed once
+    other = {**grid_env.machine(), "vendor": "SomeOtherVendor"}
+    monkeypatch.setattr(grid_env, "machine", lambda: other)
+    assert grid_env.main(["kvasir-seg", str(q)]) == 0 and [x["vendor"] for x in listed()["kvasir-seg"]][1] == "SomeOtherVendor"   # not refused: the replay decides
+    monkeypatch.setattr(grid_env, "machine", lambda: {**other, "vendor": "AThird"})
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: ([{"loss": 1.0}], [{"loss": 1.5}]))
+    assert grid_env.main(["kvasir-seg", str(q)]) == 1 and len(listed()["kvasir-seg"]) == 2          # a failed replay lists nothing
+    s = tmp_path / "study"; _plant(s, 0, "aaaa", "v2")
+    monkeypatch.setattr(grid_env, "replay", lambda record, steps=10: ([{"loss": 1}], [{"loss": 1}]))
+    assert grid_env.main(["kvasir-seg", str(s)]) == 0 and not (s / grid_env.DATASET_MACHINES).exists()   # only the first tree lists
+
+
+def test_a_description_must_name_facts_and_quick_cannot_send_a_described_class_to_the_first_tree(tmp_path):
+    assert grid_env._misfit({}) is not None and grid_env._misfit({"code": "v2"}) is not None
+    assert grid_env._misfit({**grid_env.machine(), "code": "v2", "replayed": "r"}) is None
+    assert grid_env._misfit({"vendor": grid_env.machine()["vendor"], "renamed_fact": 1}) is not None    # a fact this machine lacks: no fit
+    reports = tmp_path / "reports"; (reports / "quick").mkdir(parents=True)
+    assert grid_env.tree_for("quick", reports) == reports / "quick"
+    assert grid_env.new_root(reports / "quick-x", reports) == 0
+    with pytest.raises(grid_env.ConfigError): grid_env.tree_for("quick", reports)

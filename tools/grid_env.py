@@ -7,7 +7,8 @@ differently: the same run's loss differs in the sixth digit after ten steps on a
 EPYC, and training amplifies that into a different network. So a dataset's runs must all come from one
 kind of machine. This prints which environments the dataset's finished records at the current code version
 come from (in REPORTS, default reports/quick and reports/study/*) and exits 0 where they are none or this
-machine's, 1 where another environment has begun them (the grid then leaves that dataset to such a machine).
+machine's, 1 where another environment has begun them or this machine does not fit the tree's description (below;
+the grid then leaves that dataset to such a machine).
 
 The fingerprint names the CPU model as the operating system reports it, and two machines can report the same
 name and still compute differently: two machines both said "AMD EPYC" (one of them without AVX-512, where
@@ -18,16 +19,18 @@ not reproduce them is refused like another environment (`--no-replay` skips this
 cannot run here (no data root: `export GAZEKIT_DATA=...`, which quick_grid.sh does).
 
 Trees of records. Machines that compute alike form a class, and the quick grid keeps a tree of records for each class
-that began one. reports/quick is the first: its machines are not described, and within it each dataset's runs come
-from one class (at the moment Kvasir-SEG's from one AMD EPYC class, ACDC's from an Intel Xeon). A later class begins
-reports/quick-NAME with `python tools/grid_env.py --new-root reports/quick-NAME`, which writes this machine's description
-(`machine()`) into it as MACHINE_FILE; it is refused where a described tree already fits this machine. A machine then adds
-to the first described tree that fits it, and to reports/quick only where none does (`python tools/grid_env.py --tree`
-prints which; `--tree QUICK` checks the tree QUICK names instead, a path or a name under reports/). The gate above refuses
-a machine that does not fit its tree's description before it replays anything. The first tree, undescribed, is described
-per dataset as machines replay its records: the first machine that replays a dataset's records bit for bit at the current
-code version writes its description into DATASET_MACHINES there, and from then on a machine that does not fit it is refused
-before any replay (the records themselves name only the fingerprint, which two such machines share).
+that began one. reports/quick is the first: it has no description of its own, and within it each dataset's runs come
+from one class (the fingerprint and the replay above keep it so). A later class begins reports/quick-NAME with
+`python tools/grid_env.py --new-root reports/quick-NAME`, which writes this machine's description (`machine()`) into it as
+MACHINE_FILE; it is refused where a described tree already fits this machine. A machine then adds to the first described
+tree that fits it, and to reports/quick only where none does (`python tools/grid_env.py --tree` prints which; `--tree QUICK`
+checks the tree QUICK names instead, a path or a name under reports/, and refuses reports/quick to a machine that a
+described tree fits). The gate refuses a machine that does not fit its tree's description before it replays anything.
+
+What the first tree's records cannot say (which CPU made them: the fingerprint names only the model string) the gate
+writes down as machines prove it: each machine that replays a dataset's records in reports/quick bit for bit is added,
+with the code version and the record it replayed, to that dataset's list in DATASET_MACHINES there (commit it with the
+records). The list informs the report (gazekit.report.machine_note); it refuses no one, the replay does.
 """
 import json, sys, tempfile
 from pathlib import Path
@@ -120,6 +123,8 @@ def tree_for(quick:str|None=None, reports:Path=REPORTS) -> Path:
         if not t.is_dir(): raise ConfigError(f"no tree of records {t}", where="QUICK", fix=f"name one of {[str(x) for x in [Path(reports)/'quick', *described_trees(reports)]]}, or begin one with --new-root")
         if t.resolve() != (Path(reports)/"quick").resolve() and not (t/MACHINE_FILE).is_file():
             raise ConfigError(f"{t} describes no class of machine (no {MACHINE_FILE})", where=str(t), fix="begin a tree with `python tools/grid_env.py --new-root reports/quick-NAME`")
+        if (mine := [d for d in described_trees(reports) if fits(d) is None]) and (t/MACHINE_FILE) not in [d/MACHINE_FILE for d in mine]:
+            raise ConfigError(f"{mine[0]} is the tree of machines like this one, not {t}", where="QUICK", fix=f"leave QUICK unset, or name {mine[0]}")
         return t
     return next((t for t in described_trees(reports) if fits(t) is None), Path(reports)/"quick")
 
@@ -134,34 +139,39 @@ def new_root(root:Path, reports:Path=REPORTS) -> int:
     print(f"{root}: begun for machines like this one: {machine()}"); return 0
 
 
+NOT_FACTS = ("code", "replayed")   # what a description in DATASET_MACHINES holds besides the machine's facts
+
+
 def _misfit(want:dict) -> str|None:
-    "How this machine differs from the description `want` (the facts both name), or None where it fits."
+    "How this machine differs from the description `want` (every fact it names must match; an empty one fits nothing), or None where it fits."
+    facts = {k: v for k, v in want.items() if k not in NOT_FACTS}
+    if not facts: return "the description names no fact"
     here = machine()
-    diff = {k: (v, here[k]) for k, v in want.items() if k in here and here[k] != v}
+    diff = {k: (v, here.get(k)) for k, v in facts.items() if here.get(k) != v}
     return None if not diff else "; ".join(f"{k}: {a!r} there, {b!r} here" for k, (a, b) in diff.items())
 
 
 def fits(root:Path) -> str|None:
     "Why this machine may not add to the tree `root` by its description (None where it fits, or `root` has none)."
     f = root/MACHINE_FILE
-    return _misfit(json.loads(f.read_text())) if f.is_file() else None
+    if not f.is_file(): return None
+    d = read_json(f)
+    return _misfit(d) if isinstance(d, dict) else f"{f} does not hold a description"
 
 
-def dataset_fits(tree:Path, dataset:str, code:str) -> str|None:
-    "Why this machine may not add to `dataset` in the first tree by the description a replay left there at code version `code` (None where it fits, or none is there)."
-    d = (read_json(tree/DATASET_MACHINES) or {}).get(dataset)
-    if not isinstance(d, dict) or d.get("code") != code: return None          # undescribed, or described at code no record runs any more
-    return _misfit(d)
-
-
-def describe(tree:Path, dataset:str, code:str, record:Path) -> None:
-    "Write this machine's description for `dataset` into the first tree's DATASET_MACHINES, once a replay of `record` matched: what the records cannot say."
+def note_replay(tree:Path, dataset:str, code:str, record:Path) -> None:
+    "Add this machine (its facts, `code`, the `record` it replayed bit for bit) to `dataset`'s list in the first tree's DATASET_MACHINES, once."
     f = tree/DATASET_MACHINES
-    all_ = read_json(f) or {}
-    if isinstance(all_.get(dataset), dict) and all_[dataset].get("code") == code: return
-    all_[dataset] = {"code": code, **machine(), "described_by": f"a replay of {Path(record).as_posix()} bit for bit over {REPLAY_STEPS} steps"}
-    tmp = f.with_name(f.name + ".tmp"); tmp.write_text(json.dumps(dict(sorted(all_.items())), indent=1) + "\n"); tmp.replace(f)
-    print(f"{dataset}: this machine is now the description of {dataset}'s machines in {f}")
+    try:
+        known = read_json(f) or {}
+        if not isinstance(known, dict): known = {}
+        entry = {"code": code, **machine(), "replayed": Path(record).as_posix()}
+        mine = [e for e in known.get(dataset, []) if isinstance(e, dict)]
+        if any({k: v for k, v in e.items() if k != "replayed"} == {k: v for k, v in entry.items() if k != "replayed"} for e in mine): return
+        known[dataset] = mine + [entry]
+        tmp = f.with_name(f.name + ".tmp"); tmp.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n"); tmp.replace(f)
+        print(f"{dataset}: this machine is now listed among the machines that replay {dataset}'s records, in {f} (commit it)")
+    except OSError as e: print(f"{dataset}: could not list this machine in {f} ({e}); the gate's answer stands")
 
 
 def main(argv:list[str]) -> int:
@@ -178,8 +188,6 @@ def main(argv:list[str]) -> int:
     if (why := fits(folders[0])) is not None:
         print(f"{dataset}: {folders[0]} is for another kind of machine ({folders[0]/MACHINE_FILE}: {why})"); return 1
     here, code = environment(), code_version()
-    if (why := dataset_fits(folders[0], dataset, code.removesuffix("-dirty"))) is not None:
-        print(f"{dataset}: its runs in {folders[0]} come from another kind of machine ({folders[0]/DATASET_MACHINES}: {why})"); return 1
     envs = record_envs(dataset, folders, code.removesuffix("-dirty"))
     others = {f: v for f, v in envs.items() if f != here["fingerprint"]}
     for f, (dev, n) in envs.items():
@@ -195,7 +203,8 @@ def main(argv:list[str]) -> int:
         print(f"{dataset}: cannot replay {record} here: {e}"); return 2
     if want and want == got:
         print(f"{dataset}: this machine reproduces {record} bit for bit over its first {REPLAY_STEPS} steps")
-        if not (folders[0]/MACHINE_FILE).is_file(): describe(folders[0], dataset, code.removesuffix("-dirty"), record)   # a tree described per dataset
+        if folders[0].resolve() == FIRST_TREE.resolve() and not code.endswith("-dirty"):   # the first tree: say which CPU computes like its records
+            note_replay(folders[0], dataset, code, record)
         return 0
     print(f"{dataset}: this machine does not reproduce {record} over its first {REPLAY_STEPS} steps: recorded {want[:1]}, here {got[:1]} "
           f"(torch's CPU capability here: {cpu_capability()}). It reports the same CPU ({here['device']}) but computes differently from the "

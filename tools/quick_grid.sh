@@ -9,7 +9,8 @@
 # code differs from the commit (a dirty version, comparable with none), and a code change reruns finished runs. A dataset's runs
 # all come from one environment fingerprint (one kind of machine): tools/grid_env.py gates each dataset. Runs use both
 # cores (torch's default threads), nothing else should run beside them: their minutes are part of the record. Commit the records
-# as they finish (reports/**/*.pt are ignored), and rebuild the tables at the end: gazekit report TREE.
+# as they finish (reports/**/*.pt are ignored), with reports/quick/machines.json where the gate wrote it (the machines that
+# replayed a dataset there), and rebuild the tables at the end: gazekit report TREE.
 # The study beside it (tools/profile_study.py) repeats `full` and `gaze` without the weight average (reports/study/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
