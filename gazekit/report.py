@@ -19,9 +19,10 @@ from .runs import PROTOCOLS, _CLASS_COLORS, option_value, options_text, record_r
 from .claims import UNRECORDED, claims_markdown, claims_status, claims_table, env_key, plot_claims, plot_ablations
 
 # %% auto #0
-__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'MACHINE_FILE', 'DATASET_MACHINES', 'REPORT_MARK', 'paper_results', 'record_problem',
-           'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note', 'summary_markdown', 'plot_summary',
-           'showcase_runs', 'qualitative_figure', 'machine_note', 'report_drew', 'report']
+__all__ = ['SHOWCASE_PROFILES', 'ENV_JOIN', 'MACHINE_FILE', 'DATASET_MACHINES', 'NOT_FACTS', 'REPORT_MARK', 'paper_results',
+           'record_problem', 'collect_runs', 'paper_setting', 'run_setting', 'summarize', 'mode_note',
+           'summary_markdown', 'plot_summary', 'showcase_runs', 'qualitative_figure', 'machine_note', 'report_drew',
+           'report']
 
 # %% ../nbs/21_report.ipynb #b84c56b6
 def paper_results() -> pd.DataFrame:
@@ -362,13 +363,14 @@ def qualitative_figure(runs:pd.DataFrame, dataset:str, profile:str):
 # %% ../nbs/21_report.ipynb #45f8561e
 MACHINE_FILE = "machine.json"       # in a tree of records begun for one class of machine: its description
 DATASET_MACHINES = "machines.json"  # in the first tree: per dataset, the machines that replayed its records bit for bit (the grid's gate lists them)
+NOT_FACTS = ("code", "replayed")    # what an entry there holds besides the machine's facts
 
 _FACT_NAMES = {"vendor": "vendor", "model_name": "model name", "family": "CPU family", "model": "model", "avx512f": "AVX-512",
                "avx2": "AVX2", "torch_cpu_capability": "torch's CPU capability"}
 
 def _facts(d:dict) -> str:
     yes = lambda v: "yes" if v is True else "no" if v is False else v
-    return ", ".join(f"{_FACT_NAMES.get(k, k)} {yes(v)}" for k, v in d.items() if k not in ("code", "replayed"))
+    return ", ".join(f"{_FACT_NAMES.get(k, k)} {yes(v)}" for k, v in d.items() if k not in NOT_FACTS)
 
 def machine_note(reports, codes:dict|None=None) -> str|None:
     """A Markdown paragraph naming the machines of the tree of records `reports`: the class it was begun for (its `machine.json`),

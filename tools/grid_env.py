@@ -38,7 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from gazekit.core import ConfigError, GazeKitError, read_json
-from gazekit.report import DATASET_MACHINES, MACHINE_FILE, collect_runs
+from gazekit.report import DATASET_MACHINES, MACHINE_FILE, NOT_FACTS, collect_runs
 from gazekit.runs import code_version, environment
 
 
@@ -107,12 +107,17 @@ def machine() -> dict:
 
 
 REPORTS = Path("reports")
-FIRST_TREE = REPORTS/"quick"      # the first tree of records: its machines are not described
+FIRST_TREE = REPORTS/"quick"      # the first tree of records: no description of its own (its DATASET_MACHINES lists who replayed it)
 
 
 def described_trees(reports:Path=REPORTS) -> list[Path]:
     "The trees of records begun for a later class of machine: `reports/quick-*` holding a MACHINE_FILE, by name."
     return sorted(f.parent for f in Path(reports).glob(f"quick-*/{MACHINE_FILE}"))
+
+
+def own_trees(reports:Path=REPORTS) -> list[Path]:
+    "The described trees whose description fits this machine (one at most, as --new-root keeps it)."
+    return [t for t in described_trees(reports) if fits(t) is None]
 
 
 def tree_for(quick:str|None=None, reports:Path=REPORTS) -> Path:
@@ -123,23 +128,20 @@ def tree_for(quick:str|None=None, reports:Path=REPORTS) -> Path:
         if not t.is_dir(): raise ConfigError(f"no tree of records {t}", where="QUICK", fix=f"name one of {[str(x) for x in [Path(reports)/'quick', *described_trees(reports)]]}, or begin one with --new-root")
         if t.resolve() != (Path(reports)/"quick").resolve() and not (t/MACHINE_FILE).is_file():
             raise ConfigError(f"{t} describes no class of machine (no {MACHINE_FILE})", where=str(t), fix="begin a tree with `python tools/grid_env.py --new-root reports/quick-NAME`")
-        if (mine := [d for d in described_trees(reports) if fits(d) is None]) and (t/MACHINE_FILE) not in [d/MACHINE_FILE for d in mine]:
+        if (mine := own_trees(reports)) and t.resolve() not in [d.resolve() for d in mine]:
             raise ConfigError(f"{mine[0]} is the tree of machines like this one, not {t}", where="QUICK", fix=f"leave QUICK unset, or name {mine[0]}")
         return t
-    return next((t for t in described_trees(reports) if fits(t) is None), Path(reports)/"quick")
+    return next(iter(own_trees(reports)), Path(reports)/"quick")
 
 
 def new_root(root:Path, reports:Path=REPORTS) -> int:
     "Begin a tree of records for this machine's class: `root` with this machine's description in it (refused where `root` exists, or a tree fits this machine already)."
     if root.exists(): print(f"{root} exists: a tree is begun once, by the first machine of its class"); return 2
-    if mine := [t for t in described_trees(reports) if fits(t) is None]:
+    if mine := own_trees(reports):
         print(f"{mine[0]} is already the tree of machines like this one: add to it (tools/quick_grid.sh does)"); return 2
     root.mkdir(parents=True)
     (root/MACHINE_FILE).write_text(json.dumps(machine(), indent=1) + "\n")
     print(f"{root}: begun for machines like this one: {machine()}"); return 0
-
-
-NOT_FACTS = ("code", "replayed")   # what a description in DATASET_MACHINES holds besides the machine's facts
 
 
 def _misfit(want:dict) -> str|None:
