@@ -12,65 +12,111 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .core import ConfigError, DataError, eval_mode, save_json
+from .core import ConfigError, DataError, eval_mode, read_json, save_json
 from .data import DATASETS, embedded_dataset, load_dataset
 from .metrics import labels_at
 from .methods.core import METHODS
-from .predict import load_run
+from .predict import _run_records, load_run
+from .runs import RunSpec, load_showcase, resolve_run
 from .viz import GazeExplorer
 
 # %% auto #0
-__all__ = ['explore_samples', 'run_predictions', 'explorer', 'write_app', 'serve']
+__all__ = ['explore_samples', 'run_spec', 'run_predictions', 'explorer', 'write_app', 'serve']
 
 # %% ../nbs/25_explore.ipynb #7dbc1a99
-def explore_samples(dataset:str|None=None, root=None, split:str="test", n:int=24, source_kwargs:dict|None=None) -> list[dict]:
-    "The first `n` raw samples (image, mask, fixations, id, at full resolution) of `split` of `dataset` (default: the embedded synthetic set)."
+def explore_samples(dataset:str|None=None, root=None, split:str="test", n:int=24, source_kwargs:dict|None=None, first=()) -> list[dict]:
+    """The raw samples (image, mask, fixations, id, at full resolution) of `split` of `dataset` (default: the embedded synthetic set):
+    the images named in `first`, then the split's first images, `n` in all (or as many as `first` names)."""
     if n < 1: raise ConfigError(f"n={n}", where="explore_samples", fix="show at least one image.")
     ds = load_dataset(dataset or embedded_dataset(), root=root, split=split, supervision="full", size=None, source_kwargs=source_kwargs)
     if not len(ds): raise DataError(f"the {split} split of {ds.source.name} is empty", where=str(root or ""), fix="choose another split.")
-    return [ds.raw(i) for i in range(min(n, len(ds)))]
+    pos = {str(iid): k for k, iid in enumerate(ds.ids)}
+    lost = [i for i in first if str(i) not in pos]
+    if lost: raise DataError(f"the {split} split of {ds.source.name} has no image {lost[0]!r}", where=str(root or ds.source.name),
+                             fix="name images of this split, or explore the dataset and data root the runs were trained on.")
+    head = list(dict.fromkeys(pos[str(i)] for i in first))
+    rest = [k for k in range(len(ds)) if k not in set(head)]
+    return [ds.raw(k) for k in (head + rest)[:max(n, len(head))]]
+
 
 # %% ../nbs/25_explore.ipynb #57513c56
-def _run_names(runs) -> list[str]:
-    "A name per run: its label, with the protocol and seed where two runs share the label."
-    labels = [r.spec.label for r in runs]
-    return [l if labels.count(l) == 1 else f"{l} ({r.spec.protocol}, seed {r.spec.seed})" for l, r in zip(labels, runs)]
+def run_spec(run_dir) -> tuple[RunSpec, bool]:
+    """(the spec of the finished run in `run_dir`, whether its weights `best.pt` are there); a run without them must have kept its
+    showcase predictions (`showcase.npz`), or a `GazeKitError` says what is missing."""
+    d = Path(run_dir)
+    try: cfg, _ = _run_records(d)
+    except DataError as e:                               # only the checkpoint missing: a committed record, explorable by what it kept
+        if not str(e.where).endswith("best.pt"): raise
+        if not (d/"showcase.npz").is_file():
+            raise DataError("neither the selected weights (best.pt) nor the kept showcase predictions (showcase.npz)", where=str(d),
+                            fix="train the run on this machine (gazekit train, or gazekit reproduce), or name a run folder that has one of them.") from None
+        cfg = read_json(d/"config.json")
+    try: spec = resolve_run(**cfg["spec"])
+    except ConfigError as e:
+        raise ConfigError(f"its run spec cannot be rebuilt ({e})", where=str(d/"config.json"),
+                          fix="it was written by another gazekit version, or edited: train the run again with this one.") from None
+    return spec, (d/"best.pt").is_file()
+
+def _run_names(specs, kept) -> list[str]:
+    "A name per run: its label, with the protocol and seed where two runs share the label, and '(kept)' for predictions a record kept."
+    labels = [s.label + (" (kept)" if k else "") for s, k in zip(specs, kept)]
+    return [l if labels.count(l) == 1 else f"{l} ({s.protocol}, seed {s.seed})" for l, s in zip(labels, specs)]
+
+def _check_images(ds, samples, where):
+    "Each sample's image is in the run's test split, with the same pixels: a refusal names the first that is not."
+    ids = {str(i) for i in ds.ids}
+    missing = [s["id"] for s in samples if str(s["id"]) not in ids]
+    if missing:
+        raise ConfigError(f"the run was trained on {ds.source.name}, whose test split has no image {missing[0]!r}", where=where,
+                          fix="explore the dataset the run was trained on (its --dataset and data root), or leave this run out.")
+    for s in samples:
+        if not np.array_equal(np.asarray(ds.source.image(s["id"])), np.asarray(s["image"])):
+            raise ConfigError(f"the run's test image {s['id']!r} is not the image shown (same name, other pixels)", where=where,
+                              fix="explore the data the run was trained on: its data root and source options (leave --dataset out to take the run's own).")
 
 @torch.no_grad()
+def _predict(run_dir, ds, samples, device) -> dict[str, np.ndarray]:
+    "The predictions of the run's selected weights on `samples`, at each image's size."
+    r = load_run(run_dir, device=device)
+    pos, preds = {str(iid): k for k, iid in enumerate(ds.ids)}, {}
+    with eval_mode(r.method):
+        for s in samples:
+            x = ds[pos[str(s["id"])]]
+            logits = r.method.predict({"image": x["image"][None].to(r.device)}, head=r.head).float()
+            preds[s["id"]] = labels_at(logits, x["orig_size"])[0].cpu().numpy().astype(np.uint8)
+    return preds
+
 def run_predictions(run_dirs, samples:list[dict], device:str="cpu") -> dict[str, dict[str, np.ndarray]]:
-    "{model name: {sample id: labels (H, W) uint8 at the image's size}} for every finished run in `run_dirs`, on `samples`."
-    runs = [load_run(d, device=device) for d in ([run_dirs] if isinstance(run_dirs, (str, os.PathLike)) else run_dirs)]
+    """{model name: {sample id: labels (H, W) uint8 at the image's size}} for every finished run in `run_dirs`, on `samples`: its selected
+    weights' predictions, or, without them, the predictions its record kept on the samples among its showcase images."""
+    dirs = [run_dirs] if isinstance(run_dirs, (str, os.PathLike)) else list(run_dirs)
+    specs, weights = zip(*[run_spec(d) for d in dirs]) if dirs else ((), ())
     out = {}
-    for name, r in zip(_run_names(runs), runs):
-        sp = r.spec
-        ds = load_dataset(sp.dataset, root=sp.data_root or None, split="test", supervision="full", size=r.size,
+    for name, d, sp, w in zip(_run_names(specs, [not w for w in weights]), dirs, specs, weights):
+        ds = load_dataset(sp.dataset, root=sp.data_root or None, split="test", supervision="full", size=sp.size,
                           source_kwargs=sp.source_options, **sp.data_options)
-        pos = {iid: k for k, iid in enumerate(ds.ids)}
-        missing = [s["id"] for s in samples if s["id"] not in pos]
-        if missing:
-            raise ConfigError(f"the run was trained on {sp.dataset}, whose test split has no image {missing[0]!r}", where=str(r.path),
-                              fix="explore the dataset the run was trained on (its --dataset and data root), or leave this run out.")
-        preds = {}
-        with eval_mode(r.method):
-            for s in samples:
-                if not np.array_equal(np.asarray(ds.source.image(s["id"])), np.asarray(s["image"])):
-                    raise ConfigError(f"the run's test image {s['id']!r} is not the image shown (same name, other pixels)", where=str(r.path),
-                                      fix="explore the data the run was trained on: its data root and source options (leave --dataset out to take the run's own).")
-                x = ds[pos[s["id"]]]
-                logits = r.method.predict({"image": x["image"][None].to(r.device)}, head=r.head).float()
-                preds[s["id"]] = labels_at(logits, x["orig_size"])[0].cpu().numpy().astype(np.uint8)
-        out[name] = preds
+        _check_images(ds, samples, str(d))
+        if w: out[name] = _predict(d, ds, samples, device); continue
+        kept = load_showcase(Path(d)/"showcase.npz")
+        out[name] = {s["id"]: kept[str(s["id"])] for s in samples if str(s["id"]) in kept}
+        shape = {s["id"]: np.asarray(s["image"]).shape[:2] for s in samples}
+        bad = [i for i, p in out[name].items() if p.shape != shape[i]]
+        if bad: raise DataError(f"its kept prediction of {bad[0]!r} is not at the image's size", where=str(Path(d)/"showcase.npz"),
+                                fix="the record was written by another gazekit version or edited: train the run again.")
     return out
+
 
 # %% ../nbs/25_explore.ipynb #7972c3e0
 def explorer(dataset:str|None=None, root=None, runs=(), split:str="test", n:int=24, order:str|None=None,
              source_kwargs:dict|None=None, device:str="cpu", **kw) -> GazeExplorer:
-    "The gaze explorer on `n` images of `split` of `dataset`, with the prediction of every run folder in `runs` beside the gaze."
+    """The gaze explorer on `n` images of `split` of `dataset`, with the prediction of every run folder in `runs` beside the gaze;
+    a run without its weights shows what its record kept, so on the test split its showcase images come first."""
     runs = [runs] if isinstance(runs, (str, os.PathLike)) else list(runs)
     if runs and dataset is None:                         # the first run's own data: its dataset, data root and source settings
-        sp = load_run(runs[0], device=device).spec
+        sp = run_spec(runs[0])[0]
         dataset, root, source_kwargs = sp.dataset, root or sp.data_root or None, source_kwargs or sp.source_options
-    samples = explore_samples(dataset, root, split, n, source_kwargs)
+    first = [i for d in runs if not run_spec(d)[1] for i in load_showcase(Path(d)/"showcase.npz")] if split == "test" else []
+    samples = explore_samples(dataset, root, split, n, source_kwargs, first=first)
     preds = run_predictions(runs, samples, device=device) if runs else None
     return GazeExplorer(samples, predictions=preds, order=order, **kw)
 
