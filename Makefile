@@ -52,7 +52,7 @@ nbtest: $(STAMP)
 	GAZEKIT_FAST=1 $(BIN)/nbdev-test --n-workers 2 --timing   # the tutorials in their fast mode (gazekit.teach.fast_mode)
 
 pytest: $(STAMP)
-	$(PY) -m pytest -q -ra -n 2 --dist loadgroup tests     # two processes (pytest-xdist), one thread each (tests/conftest.py)
+	$(PY) -m pytest -q -ra -n 2 --dist loadgroup --durations=12 tests   # two processes (pytest-xdist), one thread each (tests/conftest.py); the slowest tests listed
 
 ## Benchmarks, side by side in one run each (the heatmap and CRF ones need the real data root, GAZEKIT_DATA)
 bench: $(STAMP)

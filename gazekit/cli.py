@@ -187,7 +187,7 @@ def _explore_command(sub):
                                    "the viewing time, sigma and the thresholds; with --run, each run's prediction and its Dice per image.")
     e.add_argument("root", nargs="?", default=None, metavar="ROOT", help="the data root (default: $GAZEKIT_DATA)")
     e.add_argument("--dataset", default=None, help="a registered dataset (default: the first run's, else the embedded synthetic set)")
-    e.add_argument("--run", action="append", default=[], metavar="RUN_DIR", help="a finished run folder (repeat for several models)")
+    e.add_argument("--run", action="append", default=[], metavar="RUN_DIR", help="a finished run folder (repeat for several models); one without its best.pt shows the predictions its record kept")
     e.add_argument("--split", default="test", help="the split to show (default: test)")
     e.add_argument("-n", "--images", type=int, default=24, help="how many images (default: 24)")
     e.add_argument("--order", choices=("dice", "disagreement"), default=None, help="with runs: hardest images first, or where the models differ most")
