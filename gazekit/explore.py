@@ -7,13 +7,15 @@ Docs: https://gazekit.github.io/gazekit/explore.html.md"""
 # %% ../nbs/25_explore.ipynb #33621751
 from __future__ import annotations
 import json, os, subprocess, sys, tempfile, time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .core import ConfigError, DataError, eval_mode, read_json, save_json
+from .core import DATA_ENV, ConfigError, DataError, eval_mode, read_json, save_json
 from .data import DATASETS, embedded_dataset, load_dataset
+from .grid import data_content
 from .metrics import labels_at
 from .methods.core import METHODS
 from .predict import _run_records, load_run
@@ -21,7 +23,8 @@ from .runs import RunSpec, load_showcase, resolve_run
 from .viz import GazeExplorer
 
 # %% auto #0
-__all__ = ['explore_samples', 'run_spec', 'run_predictions', 'explorer', 'write_app', 'serve']
+__all__ = ['explore_samples', 'run_spec', 'check_kept_data', 'kept_predictions', 'run_predictions', 'explorer', 'write_app',
+           'serve']
 
 # %% ../nbs/25_explore.ipynb #7dbc1a99
 def explore_samples(dataset:str|None=None, root=None, split:str="test", n:int=24, source_kwargs:dict|None=None, first=()) -> list[dict]:
@@ -46,7 +49,7 @@ def run_spec(run_dir) -> tuple[RunSpec, bool]:
     d = Path(run_dir)
     try: cfg, _ = _run_records(d)
     except DataError as e:                               # only the checkpoint missing: a committed record, explorable by what it kept
-        if not str(e.where).endswith("best.pt"): raise
+        if e.where != str(d/"best.pt"): raise
         if not (d/"showcase.npz").is_file():
             raise DataError("neither the selected weights (best.pt) nor the kept showcase predictions (showcase.npz)", where=str(d),
                             fix="train the run on this machine (gazekit train, or gazekit reproduce), or name a run folder that has one of them.") from None
@@ -58,26 +61,64 @@ def run_spec(run_dir) -> tuple[RunSpec, bool]:
     return spec, (d/"best.pt").is_file()
 
 def _run_names(specs, kept) -> list[str]:
-    "A name per run: its label, with the protocol and seed where two runs share the label, and '(kept)' for predictions a record kept."
+    "A name per run: its label, '(kept)' for predictions a record kept, and the protocol and seed where two runs share that name."
     labels = [s.label + (" (kept)" if k else "") for s, k in zip(specs, kept)]
     return [l if labels.count(l) == 1 else f"{l} ({s.protocol}, seed {s.seed})" for l, s in zip(labels, specs)]
 
-def _check_images(ds, samples, where):
-    "Each sample's image is in the run's test split, with the same pixels: a refusal names the first that is not."
-    ids = {str(i) for i in ds.ids}
+def _check_images(source, test_ids, samples, where):
+    "Each sample's image is in the run's test split (`test_ids` of `source`), with the same pixels: a refusal names the first that is not."
+    ids = {str(i) for i in test_ids}
     missing = [s["id"] for s in samples if str(s["id"]) not in ids]
     if missing:
-        raise ConfigError(f"the run was trained on {ds.source.name}, whose test split has no image {missing[0]!r}", where=where,
+        raise ConfigError(f"the run was trained on {source.name}, whose test split has no image {missing[0]!r}", where=where,
                           fix="explore the dataset the run was trained on (its --dataset and data root), or leave this run out.")
     for s in samples:
-        if not np.array_equal(np.asarray(ds.source.image(s["id"])), np.asarray(s["image"])):
+        if not np.array_equal(np.asarray(source.image(s["id"])), np.asarray(s["image"])):
             raise ConfigError(f"the run's test image {s['id']!r} is not the image shown (same name, other pixels)", where=where,
                               fix="explore the data the run was trained on: its data root and source options (leave --dataset out to take the run's own).")
 
+
+# %% ../nbs/25_explore.ipynb #b4ca11aa
+def check_kept_data(run_dir, spec:RunSpec, root=None):
+    """Refuse a run without weights unless the data at `root` (the run's own data root, else `root`, else $GAZEKIT_DATA) hold what
+    its `identity.json` says it was trained on: its kept predictions belong to those images and no others."""
+    d = Path(run_dir)
+    ident = read_json(d/"identity.json")
+    if not isinstance(ident, dict) or not ident.get("data"):
+        raise DataError("no record of the data the run was trained on (identity.json), so its kept predictions cannot be matched to images",
+                        where=str(d/"identity.json"), fix="train the run on this machine, or explore a run whose records include identity.json.")
+    here = data_content(replace(spec, data_root=spec.data_root or (str(root) if root else "")))
+    if here != ident["data"]:
+        where = spec.data_root or root or os.environ.get(DATA_ENV, "")
+        raise DataError(f"the data here are not those {d} was trained on (content {here}, its identity.json: {ident['data']})",
+                        where=str(where), fix="point the data root (ROOT, or $GAZEKIT_DATA) at the data the run was trained on: "
+                                              "its kept predictions would be drawn over other images.")
+
+def kept_predictions(run_dir, spec:RunSpec, samples:list[dict], root=None) -> dict[str, np.ndarray]:
+    "{sample id: labels} the record of the run in `run_dir` kept (`showcase.npz`), for the samples among them; its data checked first."
+    d = Path(run_dir)
+    check_kept_data(d, spec, root)
+    src = DATASETS.lookup(spec.dataset, "kept_predictions")(spec.data_root or root or None, **spec.source_options)
+    try: kept = load_showcase(d/"showcase.npz")
+    except Exception as e:                               # truncated, not an .npz, keys missing
+        raise DataError(f"cannot read the kept showcase predictions ({type(e).__name__}: {e})", where=str(d/"showcase.npz"),
+                        fix="restore the file (git checkout -- it, for a committed record), or train the run on this machine.") from None
+    shown = [s for s in samples if str(s["id"]) in kept]
+    _check_images(src, src.ids("test"), shown, str(d))
+    out = {s["id"]: kept[str(s["id"])] for s in shown}
+    bad = [s["id"] for s in shown if out[s["id"]].shape != np.asarray(s["image"]).shape[:2]]
+    if bad: raise DataError(f"its kept prediction of {bad[0]!r} is not at the image's size", where=str(d/"showcase.npz"),
+                            fix="the record was edited or written by another gazekit version: restore it, or train the run again.")
+    return out
+
+# %% ../nbs/25_explore.ipynb #334e7af2
 @torch.no_grad()
-def _predict(run_dir, ds, samples, device) -> dict[str, np.ndarray]:
-    "The predictions of the run's selected weights on `samples`, at each image's size."
-    r = load_run(run_dir, device=device)
+def _predict(r, samples) -> dict[str, np.ndarray]:
+    "The predictions of the loaded run `r` on `samples`, each image prepared as its dataset prepared its test images, at the image's size."
+    sp = r.spec
+    ds = load_dataset(sp.dataset, root=sp.data_root or None, split="test", supervision="full", size=r.size,
+                      source_kwargs=sp.source_options, **sp.data_options)
+    _check_images(ds.source, ds.ids, samples, str(r.path))
     pos, preds = {str(iid): k for k, iid in enumerate(ds.ids)}, {}
     with eval_mode(r.method):
         for s in samples:
@@ -86,25 +127,17 @@ def _predict(run_dir, ds, samples, device) -> dict[str, np.ndarray]:
             preds[s["id"]] = labels_at(logits, x["orig_size"])[0].cpu().numpy().astype(np.uint8)
     return preds
 
-def run_predictions(run_dirs, samples:list[dict], device:str="cpu") -> dict[str, dict[str, np.ndarray]]:
+def run_predictions(run_dirs, samples:list[dict], device:str="cpu", root=None) -> dict[str, dict[str, np.ndarray]]:
     """{model name: {sample id: labels (H, W) uint8 at the image's size}} for every finished run in `run_dirs`, on `samples`: its selected
-    weights' predictions, or, without them, the predictions its record kept on the samples among its showcase images."""
+    weights' predictions, or, without them, what its record kept on the samples among its showcase images (`kept_predictions`).
+    `root`: the data root of runs that recorded none (the committed records), else $GAZEKIT_DATA."""
     dirs = [run_dirs] if isinstance(run_dirs, (str, os.PathLike)) else list(run_dirs)
     specs, weights = zip(*[run_spec(d) for d in dirs]) if dirs else ((), ())
-    out = {}
-    for name, d, sp, w in zip(_run_names(specs, [not w for w in weights]), dirs, specs, weights):
-        ds = load_dataset(sp.dataset, root=sp.data_root or None, split="test", supervision="full", size=sp.size,
-                          source_kwargs=sp.source_options, **sp.data_options)
-        _check_images(ds, samples, str(d))
-        if w: out[name] = _predict(d, ds, samples, device); continue
-        kept = load_showcase(Path(d)/"showcase.npz")
-        out[name] = {s["id"]: kept[str(s["id"])] for s in samples if str(s["id"]) in kept}
-        shape = {s["id"]: np.asarray(s["image"]).shape[:2] for s in samples}
-        bad = [i for i, p in out[name].items() if p.shape != shape[i]]
-        if bad: raise DataError(f"its kept prediction of {bad[0]!r} is not at the image's size", where=str(Path(d)/"showcase.npz"),
-                                fix="the record was written by another gazekit version or edited: train the run again.")
-    return out
-
+    loaded = {k: load_run(d, device=device) for k, (d, w) in enumerate(zip(dirs, weights)) if w}   # a bad checkpoint fails before any work
+    for r in loaded.values():
+        if not r.spec.data_root and root: r.spec = replace(r.spec, data_root=str(root))
+    return {name: _predict(loaded[k], samples) if w else kept_predictions(d, sp, samples, root)
+            for k, (name, d, sp, w) in enumerate(zip(_run_names(specs, [not w for w in weights]), dirs, specs, weights))}
 
 # %% ../nbs/25_explore.ipynb #7972c3e0
 def explorer(dataset:str|None=None, root=None, runs=(), split:str="test", n:int=24, order:str|None=None,
@@ -112,12 +145,18 @@ def explorer(dataset:str|None=None, root=None, runs=(), split:str="test", n:int=
     """The gaze explorer on `n` images of `split` of `dataset`, with the prediction of every run folder in `runs` beside the gaze;
     a run without its weights shows what its record kept, so on the test split its showcase images come first."""
     runs = [runs] if isinstance(runs, (str, os.PathLike)) else list(runs)
+    specs = [run_spec(d) for d in runs]
     if runs and dataset is None:                         # the first run's own data: its dataset, data root and source settings
-        sp = run_spec(runs[0])[0]
+        sp = specs[0][0]
         dataset, root, source_kwargs = sp.dataset, root or sp.data_root or None, source_kwargs or sp.source_options
-    first = [i for d in runs if not run_spec(d)[1] for i in load_showcase(Path(d)/"showcase.npz")] if split == "test" else []
+    first = []
+    for d, (sp, w) in zip(runs, specs):                  # a kept run's data checked before its showcase images are looked for
+        if w or split != "test": continue
+        check_kept_data(d, sp, root)
+        try: first += list(load_showcase(Path(d)/"showcase.npz"))
+        except Exception: pass                           # run_predictions names the broken file
     samples = explore_samples(dataset, root, split, n, source_kwargs, first=first)
-    preds = run_predictions(runs, samples, device=device) if runs else None
+    preds = run_predictions(runs, samples, device=device, root=root) if runs else None
     return GazeExplorer(samples, predictions=preds, order=order, **kw)
 
 # %% ../nbs/25_explore.ipynb #6406ecf4
@@ -129,7 +168,9 @@ def write_app(folder, **settings) -> Path:
     "Write the notebook Voila serves (`gazekit-explore.ipynb`) and its settings (`explore.json`) into `folder`; returns the notebook."
     import nbformat
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    save_json({k: (str(v) if isinstance(v, Path) else [str(x) for x in v] if k == "runs" else v) for k, v in settings.items()},
+    absolute = lambda x: str(Path(x).expanduser().resolve())   # Voila runs in `folder`: a path given relative to here must still hold
+    save_json({k: ([absolute(x) for x in ([v] if isinstance(v, (str, os.PathLike)) else v)] if k == "runs" else
+                   absolute(v) if k == "root" and v is not None else str(v) if isinstance(v, Path) else v) for k, v in settings.items()},
               folder/"explore.json")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# gazekit explore"), nbformat.v4.new_code_cell(_APP_CELL)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -153,7 +194,10 @@ def serve(folder=None, port:int=0, open_browser:bool=False, wait:float=120.0, **
     cmd = [sys.executable, "-m", "voila", nb.name, f"--port={port}", "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     if not open_browser: cmd.append("--no-browser")
     log = open(folder/"voila.log", "ab")
-    p = subprocess.Popen(cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "MPLBACKEND": "Agg"})
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    for k in (DATA_ENV, "GAZEKIT_CACHE"):               # the same data and cache as here, from Voila's folder
+        if env.get(k): env[k] = str(Path(env[k]).expanduser().resolve())
+    p = subprocess.Popen(cmd, cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env)
     log.close()
     url, t0 = f"http://127.0.0.1:{port}/", time.time()
     while time.time() - t0 < wait:
