@@ -54,7 +54,7 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	$(PY) -m pytest -q -ra -n 2 --dist loadgroup --durations=12 tests   # two processes (pytest-xdist), one thread each (tests/conftest.py); the slowest tests listed
 
-## Benchmarks, side by side in one run each (the heatmap and CRF ones need the real data root, GAZEKIT_DATA)
+## Benchmarks, side by side in one run each (the heatmap, CRF and explorer ones need the real data root, GAZEKIT_DATA, and say so without it)
 bench: $(STAMP)
 	$(PY) benchmarks/bench_heatmap.py
 	$(PY) benchmarks/bench_consistency.py

@@ -19,7 +19,10 @@ def main(argv=None):
     a = p.parse_args(argv)
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from gazekit.core import find_data_root
     from gazekit.data import load_dataset
+    if a.dataset != "synthetic" and find_data_root() is None:
+        print("no data root (set GAZEKIT_DATA, or --dataset synthetic): nothing to measure"); return 0
     from gazekit.runs import git_commit
     from gazekit.viz import GazeExplorer, _png_bytes
     ds = load_dataset(a.dataset, split="test", supervision="gaze", size=None)

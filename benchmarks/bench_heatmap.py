@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gazekit.core import data_root, save_json
+from gazekit.core import data_root, find_data_root, save_json
 from gazekit.gaze import read_gazemedseg_csv, heatmap, levels, binary_dice
 from gazekit.data import read_mask
 
@@ -22,7 +22,8 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="only the first N images")
     ap.add_argument("--out", default="reports/benchmarks", help="folder for heatmap.json")
     a = ap.parse_args(argv)
-    root = data_root(a.root)
+    root = data_root(a.root) if a.root else find_data_root()   # a root given must exist; none given: skip without the data
+    if root is None: print("no data root (set GAZEKIT_DATA or --root): nothing to measure"); return 0
     fx = read_gazemedseg_csv(root / "gazemedseg" / "kvasir_fixation.csv")
     items = list(fx.items())[: a.limit]
     # one run, side by side: a timed pass of each mode over the same tracks (a pass of its own keeps each mode's

@@ -69,3 +69,14 @@ def test_a_gate_that_cannot_decide_skips_the_dataset_and_says_so(repo):
 def test_no_tree_no_grid(repo):
     gates, runs, _ = grid(repo, "", "kvasir-seg:reports/quick", rc=2, TREE_RC="2")
     assert gates == [] and runs == []
+
+
+def test_list_needs_no_venv(repo):
+    "`--list` (the README's way to see the grid) runs in a fresh clone: no .venv, no data, nothing called."
+    calls = repo / "calls.txt"; calls.write_text("")
+    out = subprocess.run(["bash", str(repo / "tools" / "quick_grid.sh"), "--list"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "BIN": str(repo / "no-venv"), "CALLS": str(calls)})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "+ gazekit reproduce kvasir-seg --methods full,gaze" and len(lines) > 20 and all(l.startswith("+ gazekit reproduce ") for l in lines)
+    assert calls.read_text() == ""

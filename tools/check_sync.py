@@ -19,7 +19,9 @@ def snapshot():
 
 def lock_problems() -> list[str]:
     "What requirements.lock lacks for pyproject.toml's dependencies and its dev extra (`make install` installs from the lock)."
-    import re, tomllib
+    import re
+    try: import tomllib
+    except ModuleNotFoundError: import tomli as tomllib   # Python 3.10: pytest's own dependency, in the dev extra
     from packaging.requirements import Requirement
     lock = ROOT / "requirements.lock"
     if not lock.is_file(): return ["requirements.lock is missing: run `make lock`"]

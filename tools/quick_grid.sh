@@ -25,7 +25,9 @@ SEEDS=${SEEDS:-0,1,2}
 # Where the gate refuses a dataset (exit 1) or cannot decide (exit 2: no data root, say), its lines are skipped. ANY_ENV=1 runs them
 # anyway: rows of another fingerprint are marked in the tables and the claims across them say "not comparable", but rows from a
 # machine that only the replay refused look like the others, so do not use it for that.
-TREE=$("$BIN/python" tools/grid_env.py --tree ${QUICK:+"$QUICK"}) || exit 2
+[ "${1:-}" = "--list" ] && LIST=1
+if [ "${LIST:-0}" = 1 ]; then TREE=${QUICK:-"the tree tools/grid_env.py --tree names"}   # --list needs no .venv and no data
+else TREE=$("$BIN/python" tools/grid_env.py --tree ${QUICK:+"$QUICK"}) || exit 2; fi
 declare -A GATE
 may_run() {
     [ "${ANY_ENV:-0}" = 1 ] && return 0
@@ -47,7 +49,6 @@ run() {
         "$BIN/gazekit" reproduce "$@" --seeds "$SEEDS" --protocols clean --profile quick
     else "$BIN/gazekit" reproduce "$@" --reports "$TREE" --seeds "$SEEDS" --protocols clean --profile quick; fi
 }
-[ "${1:-}" = "--list" ] && LIST=1
 if [ "${LIST:-0}" != 1 ] && "$BIN/python" -c "from gazekit.runs import code_version; exit(not code_version().endswith('-dirty'))"; then
     echo "the code a run executes differs from the commit (gazekit/, nbs/experiments/): commit it first, the grid runs one version of the code" >&2; exit 2
 fi
