@@ -31,8 +31,9 @@ LAYERS = {
     "predict": 8.5,                            # a finished run on new images, and its export
     "claims": 8.8,                             # the papers' claimed orderings tested on run records: paired bootstrap, verdicts
     "report": 9,
-    "explore": 9.5,                            # gazekit explore: the explorer of a dataset and of finished runs, served by Voila
     "grid": 10,
+    "explore": 10.2,                           # gazekit explore: the explorer of a dataset and of finished runs (checked against their
+                                               # identity records, the grid's), served by Voila
     "distributed": 10.5,                       # torchrun processes: each runs the grid's notebook executor or a trainer
     "cli": 11,
 }
