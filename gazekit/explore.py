@@ -94,29 +94,31 @@ def check_kept_data(run_dir, spec:RunSpec, root=None):
                         where=str(where), fix="point the data root (ROOT, or $GAZEKIT_DATA) at the data the run was trained on: "
                                               "its kept predictions would be drawn over other images.")
 
-def kept_predictions(run_dir, spec:RunSpec, samples:list[dict], root=None) -> dict[str, np.ndarray]:
-    "{sample id: labels} the record of the run in `run_dir` kept (`showcase.npz`), for the samples among them; its data checked first."
+def kept_predictions(run_dir, spec:RunSpec, root=None) -> dict[str, np.ndarray]:
+    "{image id: labels} that the record of the run in `run_dir` kept (`showcase.npz`), once its data are checked (`check_kept_data`)."
     d = Path(run_dir)
     check_kept_data(d, spec, root)
-    src = DATASETS.lookup(spec.dataset, "kept_predictions")(spec.data_root or root or None, **spec.source_options)
-    try: kept = load_showcase(d/"showcase.npz")
+    try: return load_showcase(d/"showcase.npz")
     except Exception as e:                               # truncated, not an .npz, keys missing
         raise DataError(f"cannot read the kept showcase predictions ({type(e).__name__}: {e})", where=str(d/"showcase.npz"),
                         fix="restore the file (git checkout -- it, for a committed record), or train the run on this machine.") from None
+
+def _shown_kept(kept:dict, spec:RunSpec, samples:list[dict], root, where:str) -> dict[str, np.ndarray]:
+    "The kept predictions of the samples among them, each sample's image checked against the run's data, each prediction's size against it."
+    src = DATASETS.lookup(spec.dataset, "kept_predictions")(spec.data_root or root or None, **spec.source_options)
     shown = [s for s in samples if str(s["id"]) in kept]
-    _check_images(src, src.ids("test"), shown, str(d))
-    out = {s["id"]: kept[str(s["id"])] for s in shown}
-    bad = [s["id"] for s in shown if out[s["id"]].shape != np.asarray(s["image"]).shape[:2]]
-    if bad: raise DataError(f"its kept prediction of {bad[0]!r} is not at the image's size", where=str(d/"showcase.npz"),
+    _check_images(src, src.ids("test"), shown, where)
+    bad = [s["id"] for s in shown if kept[str(s["id"])].shape != np.asarray(s["image"]).shape[:2]]
+    if bad: raise DataError(f"its kept prediction of {bad[0]!r} is not at the image's size", where=str(Path(where)/"showcase.npz"),
                             fix="the record was edited or written by another gazekit version: restore it, or train the run again.")
-    return out
+    return {s["id"]: kept[str(s["id"])] for s in shown}
 
 # %% ../nbs/25_explore.ipynb #334e7af2
 @torch.no_grad()
-def _predict(r, samples) -> dict[str, np.ndarray]:
+def _predict(r, samples, root=None) -> dict[str, np.ndarray]:
     "The predictions of the loaded run `r` on `samples`, each image prepared as its dataset prepared its test images, at the image's size."
     sp = r.spec
-    ds = load_dataset(sp.dataset, root=sp.data_root or None, split="test", supervision="full", size=r.size,
+    ds = load_dataset(sp.dataset, root=sp.data_root or root or None, split="test", supervision="full", size=r.size,
                       source_kwargs=sp.source_options, **sp.data_options)
     _check_images(ds.source, ds.ids, samples, str(r.path))
     pos, preds = {str(iid): k for k, iid in enumerate(ds.ids)}, {}
@@ -127,37 +129,37 @@ def _predict(r, samples) -> dict[str, np.ndarray]:
             preds[s["id"]] = labels_at(logits, x["orig_size"])[0].cpu().numpy().astype(np.uint8)
     return preds
 
+def _open_runs(dirs:list, device:str, root) -> list[tuple]:
+    """Each run folder opened once: (name, folder, spec, the run with its weights or None, its kept predictions or None). Weights
+    load, and kept runs' data are checked, before any prediction: a bad checkpoint or other data fail first."""
+    specs, weights = zip(*[run_spec(d) for d in dirs]) if dirs else ((), ())
+    loaded = [load_run(d, device=device) if w else None for d, w in zip(dirs, weights)]
+    kept = [None if w else kept_predictions(d, sp, root) for d, sp, w in zip(dirs, specs, weights)]
+    return list(zip(_run_names(specs, [not w for w in weights]), dirs, specs, loaded, kept))
+
+def _predictions(opened:list[tuple], samples:list[dict], root) -> dict[str, dict[str, np.ndarray]]:
+    "{model name: {sample id: labels}} of the runs `_open_runs` opened."
+    return {name: _predict(r, samples, root) if r is not None else _shown_kept(k, sp, samples, root, str(d)) for name, d, sp, r, k in opened}
+
 def run_predictions(run_dirs, samples:list[dict], device:str="cpu", root=None) -> dict[str, dict[str, np.ndarray]]:
     """{model name: {sample id: labels (H, W) uint8 at the image's size}} for every finished run in `run_dirs`, on `samples`: its selected
     weights' predictions, or, without them, what its record kept on the samples among its showcase images (`kept_predictions`).
     `root`: the data root of runs that recorded none (the committed records), else $GAZEKIT_DATA."""
     dirs = [run_dirs] if isinstance(run_dirs, (str, os.PathLike)) else list(run_dirs)
-    specs, weights = zip(*[run_spec(d) for d in dirs]) if dirs else ((), ())
-    loaded = {k: load_run(d, device=device) for k, (d, w) in enumerate(zip(dirs, weights)) if w}   # a bad checkpoint fails before any work
-    for r in loaded.values():
-        if not r.spec.data_root and root: r.spec = replace(r.spec, data_root=str(root))
-    return {name: _predict(loaded[k], samples) if w else kept_predictions(d, sp, samples, root)
-            for k, (name, d, sp, w) in enumerate(zip(_run_names(specs, [not w for w in weights]), dirs, specs, weights))}
+    return _predictions(_open_runs(dirs, device, root), samples, root)
 
 # %% ../nbs/25_explore.ipynb #7972c3e0
 def explorer(dataset:str|None=None, root=None, runs=(), split:str="test", n:int=24, order:str|None=None,
              source_kwargs:dict|None=None, device:str="cpu", **kw) -> GazeExplorer:
     """The gaze explorer on `n` images of `split` of `dataset`, with the prediction of every run folder in `runs` beside the gaze;
     a run without its weights shows what its record kept, so on the test split its showcase images come first."""
-    runs = [runs] if isinstance(runs, (str, os.PathLike)) else list(runs)
-    specs = [run_spec(d) for d in runs]
-    if runs and dataset is None:                         # the first run's own data: its dataset, data root and source settings
-        sp = specs[0][0]
+    opened = _open_runs([runs] if isinstance(runs, (str, os.PathLike)) else list(runs), device, root)
+    if opened and dataset is None:                       # the first run's own data: its dataset, data root and source settings
+        sp = opened[0][2]
         dataset, root, source_kwargs = sp.dataset, root or sp.data_root or None, source_kwargs or sp.source_options
-    first = []
-    for d, (sp, w) in zip(runs, specs):                  # a kept run's data checked before its showcase images are looked for
-        if w or split != "test": continue
-        check_kept_data(d, sp, root)
-        try: first += list(load_showcase(Path(d)/"showcase.npz"))
-        except Exception: pass                           # run_predictions names the broken file
+    first = [i for *_, kept in opened if kept is not None for i in kept] if split == "test" else []
     samples = explore_samples(dataset, root, split, n, source_kwargs, first=first)
-    preds = run_predictions(runs, samples, device=device, root=root) if runs else None
-    return GazeExplorer(samples, predictions=preds, order=order, **kw)
+    return GazeExplorer(samples, predictions=_predictions(opened, samples, root) if opened else None, order=order, **kw)
 
 # %% ../nbs/25_explore.ipynb #6406ecf4
 _APP_CELL = """import json
@@ -169,9 +171,11 @@ def write_app(folder, **settings) -> Path:
     import nbformat
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     absolute = lambda x: str(Path(x).expanduser().resolve())   # Voila runs in `folder`: a path given relative to here must still hold
-    save_json({k: ([absolute(x) for x in ([v] if isinstance(v, (str, os.PathLike)) else v)] if k == "runs" else
-                   absolute(v) if k == "root" and v is not None else str(v) if isinstance(v, Path) else v) for k, v in settings.items()},
-              folder/"explore.json")
+    if settings.get("root") is not None: settings["root"] = absolute(settings["root"])
+    if "runs" in settings:
+        runs = settings["runs"]
+        settings["runs"] = [absolute(x) for x in ([runs] if isinstance(runs, (str, os.PathLike)) else runs)]
+    save_json({k: str(v) if isinstance(v, Path) else v for k, v in settings.items()}, folder/"explore.json")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# gazekit explore"), nbformat.v4.new_code_cell(_APP_CELL)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder/"gazekit-explore.ipynb"
